@@ -1,0 +1,52 @@
+# Luoshi: `make demo` and `make test` are all a new machine needs (README).
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+LUOSHI  := $(BIN)/luoshi
+VENDOR  := luoshi/static/vendor
+export LUOSHI_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: venv assets migrate demo serve test test-fast bench lint messages clean
+
+$(BIN)/luoshi: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/luoshi
+
+# Front-end assets come from the npm registry at build time and are served locally: offices
+# run on intranets, so pages never reach a CDN.
+$(VENDOR)/bootstrap/bootstrap.min.css: package.json
+	npm install --no-audit --no-fund --silent
+	mkdir -p $(VENDOR)/bootstrap
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
+
+assets: $(VENDOR)/bootstrap/bootstrap.min.css
+
+migrate: venv
+	$(LUOSHI) migrate --noinput -v0
+
+demo: venv assets migrate
+	$(LUOSHI) demo --if-empty
+	$(LUOSHI) runserver 127.0.0.1:8000
+
+test: venv assets
+	$(BIN)/pytest
+
+test-fast: venv
+	$(BIN)/pytest -m "not browser"
+
+bench: venv assets
+	$(BIN)/python -m bench.run
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+messages: venv
+	cd luoshi && ../$(LUOSHI) makemessages -l zh_Hans --no-obsolete && ../$(LUOSHI) compilemessages -l zh_Hans
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) var .pytest_cache

@@ -1,0 +1,22 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularJSONAPIView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from luoshi.ledger import api as ledger_api
+from luoshi.org import api as org_api
+
+router = DefaultRouter()
+router.register("units", org_api.UnitViewSet, basename="unit")
+router.register("people", org_api.PersonViewSet, basename="person")
+router.register("plans", ledger_api.PlanViewSet, basename="plan")
+router.register("categories", ledger_api.CategoryViewSet, basename="category")
+router.register("tasks", ledger_api.TaskViewSet, basename="task")
+router.register("milestones", ledger_api.MilestoneViewSet, basename="milestone")
+router.register("assignments", ledger_api.AssignmentViewSet, basename="assignment")
+
+urlpatterns = [
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    path("token/", obtain_auth_token, name="token"),
+    path("", include(router.urls)),
+]

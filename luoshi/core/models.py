@@ -1,0 +1,86 @@
+"""Shared records: the hash-chained audit trail and working-calendar overrides."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditRecord(models.Model):
+    """One change to an audited object. Append-only: rows are never updated or deleted
+    (database triggers refuse it, see migration 0002), and each row's hash covers the previous
+    row's hash, so any edit or removal breaks the chain that `luoshi audit_verify` checks."""
+
+    at = models.DateTimeField(_("when"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("who"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+", db_constraint=False,
+    )
+    actor_name = models.CharField(_("who (name)"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=32)
+    object_type = models.CharField(_("object type"), max_length=64)
+    object_id = models.CharField(_("object id"), max_length=64)
+    object_repr = models.CharField(_("object"), max_length=300, blank=True)
+    changes = models.JSONField(_("changes"), default=dict)
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("audit record")
+        verbose_name_plural = _("audit records")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "id"], name="audit_obj_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("audit records are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("audit records are append-only")
+
+
+class AuditHead(models.Model):
+    """The chain's tip. Writers lock this single row, so on PostgreSQL two concurrent
+    transactions cannot both extend the chain from the same predecessor."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_id = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+
+
+class CalendarDay(models.Model):
+    """An admin override of the working calendar: a holiday or a make-up workday (调休)."""
+
+    date = models.DateField(_("date"), unique=True)
+    is_working_day = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar override")
+        verbose_name_plural = _("calendar overrides")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'workday' if self.is_working_day else 'holiday'}"
+
+
+class CalendarYear(models.Model):
+    """A year whose official arrangement (the State Council notice) has been loaded: dates in
+    other years are shown as provisional."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("confirmed calendar year")
+        verbose_name_plural = _("confirmed calendar years")
+
+    def __str__(self) -> str:
+        return str(self.year)

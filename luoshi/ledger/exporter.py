@@ -1,0 +1,205 @@
+"""Export plans back to the layout users import (LEDGER_FORMAT.md, Export): one sheet per plan,
+title, frozen header, category rows, tasks with progress columns, dates as dates.
+
+XlsxWriter writes every text with write_string, so no cell can become a formula."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections import defaultdict
+from decimal import Decimal
+
+import xlsxwriter
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .models import Assignment, Frequency, Milestone, Plan, Task, TaskStatus
+
+FREQ_ZH = {
+    Frequency.WEEKLY: "每周",
+    Frequency.BIWEEKLY: "每两周",
+    Frequency.SEMIMONTHLY: "每半月",
+    Frequency.MONTHLY: "每月",
+    Frequency.QUARTERLY: "每季度",
+    Frequency.YEARLY: "每年",
+}
+STATUS_ZH = {
+    TaskStatus.NOT_STARTED: "未开始",
+    TaskStatus.IN_PROGRESS: "正在推进",
+    TaskStatus.DONE: "已完成",
+    TaskStatus.SUSPENDED: "暂缓",
+    TaskStatus.CANCELLED: "已取消",
+}
+CN_NUM = "一二三四五六七八九十"
+
+COLUMNS = [  # (header, width)
+    ("序号", 7),
+    ("任务名称", 30),
+    ("具体内容", 36),
+    ("牵头领导", 14),
+    ("责任单位", 22),
+    ("配合单位", 22),
+    ("责任人", 10),
+    ("完成时限", 12),
+    ("时间节点", 36),
+    ("是否重点", 8),
+    ("目标值", 9),
+    ("计量单位", 8),
+    ("调度频次", 9),
+    ("备注", 16),
+    ("进展情况", 36),
+    ("存在问题", 24),
+    ("下步计划", 24),
+    ("完成%", 7),
+    ("状态", 9),
+    ("最近更新", 12),
+]
+
+
+def _cn_number(n: int) -> str:
+    if n <= 10:
+        return CN_NUM[n - 1]
+    if n < 20:
+        return "十" + CN_NUM[n - 11]
+    tens, ones = divmod(n, 10)
+    return CN_NUM[tens - 1] + "十" + (CN_NUM[ones - 1] if ones else "")
+
+
+def _person(p) -> str:
+    if p is None:
+        return ""
+    return f"{p.full_name}({p.title})" if p.title else p.full_name
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    base = "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:31] or "Sheet"
+    candidate, i = base, 2
+    while candidate in used:
+        suffix = f"({i})"
+        candidate = base[: 31 - len(suffix)] + suffix
+        i += 1
+    used.add(candidate)
+    return candidate
+
+
+def export_plans(plans: QuerySet[Plan], tasks: QuerySet[Task]) -> bytes:
+    """`tasks` is already limited to the reader's scope; a handful of queries per plan."""
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(
+        buf,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    title_fmt = wb.add_format({"bold": True, "font_size": 16, "align": "center"})
+    head_fmt = wb.add_format(
+        {
+            "bold": True,
+            "bg_color": "#DDE7F0",
+            "border": 1,
+            "text_wrap": True,
+            "align": "center",
+            "valign": "vcenter",
+        }
+    )
+    section_fmt = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
+    cell_fmt = wb.add_format({"text_wrap": True, "valign": "top", "border": 1})
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd", "valign": "top", "border": 1})
+    used: set[str] = set()
+    for plan in plans.select_related("owner_unit"):
+        ws = wb.add_worksheet(_sheet_name(plan.name, used))
+        plan_tasks = list(
+            tasks.filter(plan=plan)
+            .select_related("category", "lead_leader", "owner")
+            .order_by("sort_key")
+        )
+        ids = [t.pk for t in plan_tasks]
+        units = defaultdict(lambda: {"responsible": [], "cooperating": []})
+        for a in (
+            Assignment.objects.filter(task_id__in=ids)
+            .select_related("unit")
+            .order_by("task_id", "role", "position")
+        ):
+            units[a.task_id][a.role].append(a.unit.name)
+        milestones = defaultdict(list)
+        for m in Milestone.objects.filter(task_id__in=ids).order_by("task_id", "date", "id"):
+            milestones[m.task_id].append(f"{m.date:%Y-%m-%d} {m.name}".strip())
+        extra_cols = list(dict.fromkeys(k for t in plan_tasks for k in (t.extra or {})))
+        headers = [h for h, _ in COLUMNS] + extra_cols
+        ws.merge_range(0, 0, 0, len(headers) - 1, f"{plan.name}", title_fmt)
+        ws.write_string(1, 0, f"填报单位:{plan.owner_unit.name}    年度:{plan.year}")
+        for c, h in enumerate(headers):
+            ws.write_string(2, c, h, head_fmt)
+        for c, (_, width) in enumerate(COLUMNS):
+            ws.set_column(c, c, width)
+        ws.set_column(len(COLUMNS), len(headers), 14)
+        ws.freeze_panes(3, 2)
+        r = 3
+        current_cat = object()
+        section = 0
+        for t in plan_tasks:
+            if t.category_id != getattr(current_cat, "pk", None) and t.category is not None:
+                current_cat = t.category
+                section += 1
+                count = sum(1 for x in plan_tasks if x.category_id == t.category_id)
+                ws.merge_range(
+                    r,
+                    0,
+                    r,
+                    len(headers) - 1,
+                    f"{_cn_number(section)}、{t.category.name}({count}项)",
+                    section_fmt,
+                )
+                r += 1
+            values = [
+                t.no,
+                t.title,
+                t.content,
+                _person(t.lead_leader),
+                "、".join(units[t.pk]["responsible"]),
+                "、".join(units[t.pk]["cooperating"]),
+                _person(t.owner),
+                None,
+                "；".join(milestones[t.pk]),
+                "是" if t.key_task else "否",
+                t.target,
+                t.measure,
+                FREQ_ZH.get(t.frequency, ""),
+                t.notes,
+                t.progress,
+                t.problems,
+                t.next_steps,
+                t.percent,
+                STATUS_ZH.get(t.status, ""),
+                t.last_update,
+            ] + [str((t.extra or {}).get(k, "")) for k in extra_cols]
+            for c, v in enumerate(values):
+                if c == 7:  # 完成时限
+                    if t.deadline:
+                        ws.write_datetime(r, c, _as_datetime(t.deadline), date_fmt)
+                    else:
+                        ws.write_string(
+                            r, c, "长期坚持" if t.ongoing else t.deadline_text, cell_fmt
+                        )
+                elif v is None or v == "":
+                    ws.write_blank(r, c, None, cell_fmt)
+                elif isinstance(v, dt.datetime):
+                    ws.write_datetime(r, c, _as_datetime(timezone.localtime(v).date()), date_fmt)
+                elif isinstance(v, int | float | Decimal):
+                    ws.write_number(r, c, float(v), cell_fmt)
+                else:
+                    ws.write_string(r, c, str(v), cell_fmt)
+            r += 1
+        ws.autofilter(2, 0, max(r - 1, 2), len(headers) - 1)
+    if not used:
+        wb.add_worksheet("台账").write_string(0, 0, "没有可导出的计划")
+    wb.close()
+    return buf.getvalue()
+
+
+def _as_datetime(d: dt.date) -> dt.datetime:
+    return dt.datetime(d.year, d.month, d.day)

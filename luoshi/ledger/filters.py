@@ -1,0 +1,83 @@
+"""Ledger filters, shared by the web table and the API so both filter the same way."""
+
+import django_filters as df
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from luoshi.org.models import Unit
+
+from .models import Assignment, Category, Milestone, Plan, Task, TaskStatus
+
+ORDERINGS = {
+    "no": ("plan_id", "sort_key"),
+    "deadline": ("deadline", "sort_key"),
+    "-deadline": ("-deadline", "sort_key"),
+    "unit": ("primary_unit__name", "sort_key"),
+    "leader": ("lead_leader__full_name", "sort_key"),
+    "status": ("status", "sort_key"),
+    "-updated": ("-last_update", "sort_key"),
+    "title": ("title", "id"),
+}
+
+
+class TaskFilter(df.FilterSet):
+    plan = df.ModelChoiceFilter(queryset=Plan.objects.all(), label=_("plan"))
+    category = df.ModelChoiceFilter(queryset=Category.objects.all(), label=_("category"))
+    unit = df.ModelChoiceFilter(
+        queryset=Unit.objects.all(), method="filter_unit", label=_("unit (with subunits)")
+    )
+    lead_leader = df.NumberFilter(field_name="lead_leader_id", label=_("lead leader"))
+    owner = df.NumberFilter(field_name="owner_id", label=_("owner"))
+    key_task = df.BooleanFilter(label=_("key task"))
+    status = df.ChoiceFilter(choices=TaskStatus.choices, label=_("status"))
+    parent = df.NumberFilter(field_name="parent_id", label=_("parent task"))
+    top_level = df.BooleanFilter(
+        field_name="parent", lookup_expr="isnull", label=_("top-level only")
+    )
+    deadline_before = df.DateFilter(
+        field_name="deadline", lookup_expr="lte", label=_("deadline on or before")
+    )
+    deadline_after = df.DateFilter(
+        field_name="deadline", lookup_expr="gte", label=_("deadline on or after")
+    )
+    q = df.CharFilter(method="filter_q", label=_("search"))
+    sort = df.ChoiceFilter(
+        choices=[(k, k) for k in ORDERINGS], method="filter_sort", label=_("sort")
+    )
+
+    class Meta:
+        model = Task
+        fields = ["plan", "category", "unit", "lead_leader", "owner", "key_task", "status"]
+
+    def filter_unit(self, qs, name, unit):
+        if not unit:
+            return qs
+        return qs.filter(
+            Exists(Assignment.objects.filter(task=OuterRef("pk"), unit__path__startswith=unit.path))
+        )
+
+    def filter_q(self, qs, name, value):
+        value = (value or "").strip()
+        if not value:
+            return qs
+        # LIKE, not full-text: tokenisers miss 2-character Chinese words (STACK.md).
+        return qs.filter(
+            Q(title__icontains=value)
+            | Q(content__icontains=value)
+            | Q(no=value)
+            | Q(notes__icontains=value)
+        )
+
+    def filter_sort(self, qs, name, value):
+        return qs.order_by(*ORDERINGS.get(value, ORDERINGS["no"]))
+
+
+class MilestoneFilter(df.FilterSet):
+    task = df.NumberFilter(field_name="task_id")
+    plan = df.NumberFilter(field_name="task__plan_id")
+    date_before = df.DateFilter(field_name="date", lookup_expr="lte")
+    date_after = df.DateFilter(field_name="date", lookup_expr="gte")
+
+    class Meta:
+        model = Milestone
+        fields = ["task", "plan"]

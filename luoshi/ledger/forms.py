@@ -1,0 +1,135 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from luoshi.org.models import Person, Unit
+
+from .models import Category, Milestone, Plan, Task
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class BootstrapMixin:
+    """Give every widget Bootstrap's class, so templates render fields plainly."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            w = field.widget
+            if isinstance(w, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(w, forms.Select | forms.SelectMultiple):
+                css = "form-select"
+            else:
+                css = "form-control"
+            w.attrs["class"] = f"{w.attrs.get('class', '')} {css}".strip()
+
+
+class PlanForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = Plan
+        fields = ["name", "year", "owner_unit", "frequency", "numbering", "description"]
+
+    def __init__(self, *args, units=None, **kw):
+        super().__init__(*args, **kw)
+        if units is not None:
+            self.fields["owner_unit"].queryset = units
+
+
+class TaskForm(BootstrapMixin, forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    responsible_units = forms.ModelMultipleChoiceField(
+        Unit.objects.none(), label=_("responsible units"), help_text=_("The first one leads.")
+    )
+    cooperating_units = forms.ModelMultipleChoiceField(
+        Unit.objects.none(), label=_("cooperating units"), required=False
+    )
+
+    class Meta:
+        model = Task
+        fields = [
+            "category",
+            "parent",
+            "no",
+            "title",
+            "content",
+            "lead_leader",
+            "owner",
+            "start_date",
+            "deadline",
+            "ongoing",
+            "key_task",
+            "target",
+            "measure",
+            "actual",
+            "frequency",
+            "status",
+            "completed_on",
+            "percent",
+            "source_kind",
+            "source_ref",
+            "source_date",
+            "notes",
+        ]
+        widgets = {
+            "start_date": DATE,
+            "deadline": DATE,
+            "completed_on": DATE,
+            "source_date": DATE,
+            "content": forms.Textarea(attrs={"rows": 3}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, plan: Plan, units, people, **kw):
+        super().__init__(*args, **kw)
+        self.plan = plan
+        self.fields["category"].queryset = Category.objects.filter(plan=plan)
+        self.fields["parent"].queryset = Task.objects.filter(plan=plan).only("id", "no", "title")
+        self.fields["lead_leader"].queryset = Person.objects.filter(
+            unit__path__startswith=plan.owner_unit.path
+        ).order_by("full_name")
+        self.fields["owner"].queryset = people
+        self.fields["responsible_units"].queryset = units
+        self.fields["cooperating_units"].queryset = units
+        self.fields["no"].required = False
+        self.fields["no"].help_text = _("Left empty, the next free No. is used.")
+        if self.instance.pk:
+            self.fields["parent"].queryset = self.fields["parent"].queryset.exclude(
+                pk=self.instance.pk
+            )
+            self.initial["version"] = self.instance.version
+            resp, coop = [], []
+            for a in self.instance.assignments.all():
+                (resp if a.role == "responsible" else coop).append(a.unit_id)
+            self.initial["responsible_units"] = resp
+            self.initial["cooperating_units"] = coop
+
+
+class MilestoneForm(BootstrapMixin, forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Milestone
+        fields = ["date", "name", "expected_percent", "reached_on"]
+        widgets = {"date": DATE, "reached_on": DATE}
+
+
+class ImportForm(BootstrapMixin, forms.Form):
+    file = forms.FileField(label=_("ledger workbook (.xlsx)"))
+    plan_name = forms.CharField(
+        label=_("plan"),
+        max_length=200,
+        help_text=_("An existing plan is updated; a new name creates one."),
+    )
+    year = forms.IntegerField(
+        label=_("year"),
+        required=False,
+        min_value=2000,
+        max_value=2100,
+        help_text=_("Needed when the title does not say it."),
+    )
+    owner_unit = forms.ModelChoiceField(Unit.objects.none(), label=_("owner unit"), required=False)
+
+    def __init__(self, *args, units=None, **kw):
+        super().__init__(*args, **kw)
+        if units is not None:
+            self.fields["owner_unit"].queryset = units

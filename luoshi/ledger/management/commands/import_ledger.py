@@ -1,0 +1,82 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from luoshi.ledger.importer.service import ImportFailed, Options, run
+from luoshi.org.models import Unit
+
+
+class Command(BaseCommand):
+    help = "Import a ledger workbook into a plan: a dry run unless --commit is given."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="the .xlsx workbook")
+        parser.add_argument("--plan", required=True, help="plan name (created if new)")
+        parser.add_argument("--year", type=int, help="the plan's year when the title lacks it")
+        parser.add_argument("--owner-unit", help="name of the unit that owns a new plan")
+        parser.add_argument(
+            "--create-missing",
+            action="store_true",
+            help="create the units and people the workbook names and the database lacks",
+        )
+        parser.add_argument(
+            "--commit", action="store_true", help="write the import (all rows or none)"
+        )
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+    def handle(self, *args, **o):
+        path = Path(o["file"])
+        if not path.is_file():
+            raise CommandError(f"no such file: {path}")
+        owner = None
+        if o["owner_unit"]:
+            owner = Unit.objects.filter(name=o["owner_unit"]).first()
+            if owner is None:
+                raise CommandError(f"no unit named {o['owner_unit']!r}")
+        opts = Options(
+            plan_name=o["plan"],
+            year=o["year"],
+            owner_unit=owner,
+            create_missing=o["create_missing"],
+        )
+        try:
+            report = run(path.read_bytes(), opts, commit=o["commit"])
+        except ImportFailed as exc:
+            report = exc.report
+        if o["json"]:
+            self.stdout.write(json.dumps(report.summary(), ensure_ascii=False))
+        else:
+            self._print(report)
+        if report.errors:
+            raise SystemExit(1)
+
+    def _print(self, report):
+        w = self.stdout.write
+        w(f"{report.plan} ({report.year}): {report.rows} rows, {report.categories} categories")
+        w(f"  new {report.new}, changed {report.changed}, unchanged {report.unchanged}")
+        for o in report.outcomes:
+            if o["outcome"] in ("new", "changed"):
+                extra = f" ({', '.join(o['changed'])})" if o["changed"] else ""
+                w(f"  row {o['row']}: {o['outcome']} {o['no']} {o['title']}{extra}")
+        for e in report.warnings:
+            w(self.style.WARNING(f"  warning row {e['row']} {e['column']}: {e['reason']}"))
+        for e in report.errors:
+            w(
+                self.style.ERROR(
+                    f"  error row {e['row']} [{e['column']}] “{e['value']}”: {e['reason']}"
+                )
+            )
+        for kind in ("units", "people"):
+            if report.created[kind]:
+                w(f"  created {kind}: {', '.join(report.created[kind])}")
+            elif report.unknown[kind]:
+                w(
+                    f"  unknown {kind} (map them or use --create-missing): "
+                    f"{', '.join(report.unknown[kind])}"
+                )
+        w(
+            "committed"
+            if report.committed
+            else "dry run: nothing written" + ("" if report.errors else " (add --commit to write)")
+        )

@@ -1,0 +1,310 @@
+"""Plans, categories, tasks with subtasks, milestones, responsibility and hand-off."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from luoshi.core.versioning import Versioned
+from luoshi.org.models import Unit
+
+
+class Frequency(models.TextChoices):
+    WEEKLY = "weekly", _("weekly")
+    BIWEEKLY = "biweekly", _("every two weeks")
+    SEMIMONTHLY = "semimonthly", _("twice a month")
+    MONTHLY = "monthly", _("monthly")
+    QUARTERLY = "quarterly", _("quarterly")
+    YEARLY = "yearly", _("yearly")
+
+
+class Plan(Versioned):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        DEPLOYED = "deployed", _("deployed")
+        CLOSED = "closed", _("closed")
+
+    class Numbering(models.TextChoices):
+        THROUGH = "through", _("runs through the ledger")
+        PER_SECTION = "per_section", _("restarts in each category")
+
+    name = models.CharField(_("name"), max_length=200)
+    year = models.PositiveSmallIntegerField(_("year"))
+    owner_unit = models.ForeignKey(
+        Unit, verbose_name=_("owner unit"), on_delete=models.PROTECT, related_name="plans"
+    )
+    frequency = models.CharField(
+        _("reporting frequency"),
+        max_length=16,
+        choices=Frequency.choices,
+        default=Frequency.MONTHLY,
+    )
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    numbering = models.CharField(
+        _("numbering"), max_length=16, choices=Numbering.choices, default=Numbering.THROUGH
+    )
+    deployed_at = models.DateTimeField(_("deployed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["-year", "name"]
+        constraints = [models.UniqueConstraint(fields=["name", "year"], name="plan_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="categories"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["plan", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "name"], name="category_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaskStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("not started")
+    IN_PROGRESS = "in_progress", _("in progress")
+    DONE = "done", _("completed")
+    SUSPENDED = "suspended", _("suspended")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class SourceKind(models.TextChoices):
+    NONE = "", _("—")
+    INSTRUCTION = "instruction", _("leader's instruction (批示)")
+    MEETING = "meeting", _("meeting")
+    PROPOSAL = "proposal", _("proposal or motion")
+    DOCUMENT = "document", _("document")
+    OTHER = "other", _("other")
+
+
+class Task(Versioned):
+    """The unit of accountability. `key` identifies it within its plan across re-imports
+    (the No., or category|No. when numbering restarts per category)."""
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="tasks"
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent task"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="subtasks",
+    )
+    no = models.CharField(_("No."), max_length=32)
+    key = models.CharField(max_length=250)
+    sort_key = models.CharField(max_length=120, db_index=True)
+    depth = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(_("task"), max_length=500)
+    content = models.TextField(_("content"), blank=True)
+    lead_leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("lead leader"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_tasks",
+    )
+    # Denormalised first responsible unit: the ledger sorts and filters on it.
+    primary_unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("responsible unit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_tasks",
+    )
+    start_date = models.DateField(_("start"), null=True, blank=True)
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    ongoing = models.BooleanField(
+        _("ongoing"),
+        default=False,
+        help_text=_("No deadline: a standing task, reviewed periodically."),
+    )
+    deadline_text = models.CharField(_("deadline as written"), max_length=100, blank=True)
+    key_task = models.BooleanField(_("key task"), default=False)
+    target = models.DecimalField(
+        _("target"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+    measure = models.CharField(_("measure"), max_length=20, blank=True)
+    actual = models.DecimalField(
+        _("actual"), max_digits=18, decimal_places=4, null=True, blank=True
+    )
+    frequency = models.CharField(
+        _("reporting frequency"), max_length=16, blank=True, choices=Frequency.choices
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=TaskStatus.choices, default=TaskStatus.NOT_STARTED
+    )
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    percent = models.PositiveSmallIntegerField(_("% complete"), null=True, blank=True)
+    progress = models.TextField(_("progress"), blank=True)
+    problems = models.TextField(_("problems"), blank=True)
+    next_steps = models.TextField(_("next steps"), blank=True)
+    last_update = models.DateTimeField(_("last update"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    source_kind = models.CharField(
+        _("source"), max_length=16, choices=SourceKind.choices, blank=True
+    )
+    source_ref = models.CharField(_("source reference"), max_length=200, blank=True)
+    source_date = models.DateField(_("hand-off date"), null=True, blank=True)
+    extra = models.JSONField(_("extra columns"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["plan_id", "sort_key"]
+        constraints = [models.UniqueConstraint(fields=["plan", "key"], name="task_unique_key")]
+        indexes = [
+            models.Index(fields=["plan", "sort_key"], name="task_plan_sort_idx"),
+            models.Index(fields=["deadline"], name="task_deadline_idx"),
+            models.Index(fields=["status", "deadline"], name="task_status_idx"),
+            models.Index(fields=["primary_unit", "sort_key"], name="task_unit_idx"),
+            models.Index(fields=["lead_leader"], name="task_leader_idx"),
+            models.Index(fields=["owner"], name="task_owner_idx"),
+            models.Index(fields=["key_task", "sort_key"], name="task_key_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.no} {self.title}"
+
+
+class Assignment(models.Model):
+    """A unit's part in a task: responsible (does it) or cooperating (helps), and, for the
+    responsible ones, the hand-off (交办) and its acknowledgement (签收)."""
+
+    class Role(models.TextChoices):
+        RESPONSIBLE = "responsible", _("responsible unit")
+        COOPERATING = "cooperating", _("cooperating unit")
+
+    class Ack(models.TextChoices):
+        NOT_HANDED = "", _("not handed off")
+        PENDING = "pending", _("awaiting acknowledgement")
+        ACKNOWLEDGED = "acknowledged", _("acknowledged")
+        REASSIGN = "reassign", _("reassignment requested")
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="assignments"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    position = models.PositiveSmallIntegerField(default=0)
+    ack = models.CharField(_("hand-off"), max_length=16, choices=Ack.choices, blank=True)
+    handed_off_at = models.DateTimeField(_("handed off"), null=True, blank=True)
+    acked_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    acked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        ordering = ["task_id", "role", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "unit", "role"], name="assignment_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["unit", "role"], name="assignment_unit_idx"),
+            models.Index(fields=["ack", "handed_off_at"], name="assignment_ack_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}:{self.unit} ({self.role})"
+
+
+class Milestone(Versioned):
+    task = models.ForeignKey(
+        Task, verbose_name=_("task"), on_delete=models.CASCADE, related_name="milestones"
+    )
+    date = models.DateField(_("date"))
+    name = models.CharField(_("what"), max_length=300, blank=True)
+    expected_percent = models.PositiveSmallIntegerField(_("expected %"), null=True, blank=True)
+    reached_on = models.DateField(_("reached on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["task_id", "date", "id"]
+        indexes = [models.Index(fields=["date"], name="milestone_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class ImportBatch(models.Model):
+    """An uploaded workbook between preview and commit. The file is stored outside the web
+    root; the preview report is kept so the commit can check nothing changed in between."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("previewed")
+        COMMITTED = "committed", _("committed")
+        DISCARDED = "discarded", _("discarded")
+
+    plan = models.ForeignKey(
+        Plan,
+        verbose_name=_("plan"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="imports",
+    )
+    plan_name = models.CharField(_("plan"), max_length=200)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    owner_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(_("file"), max_length=255)
+    stored_as = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PREVIEW)
+    mapping = models.JSONField(default=dict, blank=True)
+    report = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger import")
+        verbose_name_plural = _("ledger imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} → {self.plan_name}"

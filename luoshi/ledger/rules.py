@@ -1,0 +1,45 @@
+"""Plain ledger rules: numbering, ordering and keys. No ORM, no settings."""
+
+from __future__ import annotations
+
+import re
+
+_NUM = re.compile(r"^\d+$")
+
+
+def no_parts(no: str) -> list[str]:
+    return [p for p in str(no).strip().split(".") if p != ""]
+
+
+def parent_no(no: str) -> str | None:
+    parts = no_parts(no)
+    return ".".join(parts[:-1]) if len(parts) > 1 else None
+
+
+def sort_key(category_order: int, no: str) -> str:
+    """Orders tasks the way the ledger lists them: by category, then numerically by No.
+    ("1.10" after "1.9"), so that one indexed column serves the default sort."""
+    parts = []
+    for p in no_parts(no):
+        parts.append(f"{int(p):05d}" if _NUM.match(p) else p[:10].rjust(5, "~"))
+    return f"{category_order:04d}|" + ".".join(parts)
+
+
+def task_key(numbering: str, category: str | None, no: str) -> str:
+    """A task's identity within its plan (LEDGER_FORMAT.md): the No. when numbering runs through
+    the ledger, category and No. when it restarts in each category."""
+    if numbering == "per_section":
+        return f"{category or ''}|{no}"
+    return no
+
+
+def next_no(existing: list[str], parent: str | None) -> str:
+    """The next free No. among a parent's children ("3" after "1","2"; "1.3" after "1.2")."""
+    depth = 0 if parent is None else len(no_parts(parent))
+    prefix = [] if parent is None else no_parts(parent)
+    highest = 0
+    for no in existing:
+        parts = no_parts(no)
+        if len(parts) == depth + 1 and parts[:depth] == prefix and _NUM.match(parts[-1]):
+            highest = max(highest, int(parts[-1]))
+    return ".".join([*prefix, str(highest + 1)])

@@ -1,0 +1,524 @@
+"""Every change to plans, tasks, milestones and hand-offs goes through these functions: they
+check the actor's rights, write the change, and append the audit record in one transaction.
+Views, API and commands call them and never save ledger models themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from luoshi.core import audit
+from luoshi.core.errors import OutOfScope, RuleViolation
+from luoshi.core.versioning import save_versioned
+from luoshi.org.models import Unit
+
+from . import rules
+from .access import can_acknowledge, can_assign_owner, require_manage_plan
+from .models import Assignment, Category, Milestone, Plan, Task, TaskStatus
+
+PLAN_FIELDS = ("name", "year", "owner_unit", "frequency", "description", "numbering")
+TASK_FIELDS = (
+    "category",
+    "parent",
+    "no",
+    "title",
+    "content",
+    "lead_leader",
+    "owner",
+    "start_date",
+    "deadline",
+    "ongoing",
+    "deadline_text",
+    "key_task",
+    "target",
+    "measure",
+    "actual",
+    "frequency",
+    "status",
+    "completed_on",
+    "percent",
+    "progress",
+    "problems",
+    "next_steps",
+    "notes",
+    "source_kind",
+    "source_ref",
+    "source_date",
+    "extra",
+)
+MILESTONE_FIELDS = ("date", "name", "expected_percent", "reached_on")
+
+
+def _fk(value):
+    return getattr(value, "pk", value)
+
+
+def snapshot(obj, fields: Sequence[str]) -> dict:
+    out = {}
+    for f in fields:
+        out[f] = _fk(getattr(obj, f"{f}_id", None)) if _is_fk(obj, f) else getattr(obj, f)
+    return out
+
+
+def _is_fk(obj, name: str) -> bool:
+    return hasattr(obj, f"{name}_id")
+
+
+def task_snapshot(task: Task, units: dict | None = None) -> dict:
+    snap = snapshot(task, TASK_FIELDS)
+    if units is not None:
+        snap.update(units)
+    return snap
+
+
+def unit_lists(task: Task) -> dict:
+    resp, coop = [], []
+    for a in task.assignments.all():
+        (resp if a.role == Assignment.Role.RESPONSIBLE else coop).append(a.unit_id)
+    return {"responsible_units": resp, "cooperating_units": coop}
+
+
+# --- plans ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_plan(actor, *, name: str, year: int, owner_unit: Unit, **fields) -> Plan:
+    from .access import can_create_plans
+
+    if actor is not None and not can_create_plans(actor):
+        raise OutOfScope(_("Only supervisors and administrators create plans."))
+    plan = Plan(name=name.strip(), year=year, owner_unit=owner_unit, **fields)
+    if actor is not None:
+        require_manage_plan(actor, plan)
+    if Plan.objects.filter(name=plan.name, year=year).exists():
+        raise RuleViolation(
+            _("A plan named “%(name)s” already exists for %(year)s.")
+            % {"name": plan.name, "year": year},
+            field="name",
+        )
+    plan.save()
+    audit.record(
+        actor,
+        [
+            audit.Entry(
+                "create",
+                "ledger.plan",
+                plan.pk,
+                plan.name,
+                audit.diff({}, snapshot(plan, PLAN_FIELDS)),
+            )
+        ],
+    )
+    return plan
+
+
+@transaction.atomic
+def update_plan(actor, plan: Plan, expected_version: int | None, **fields) -> Plan:
+    if actor is not None:
+        require_manage_plan(actor, plan)
+    before = snapshot(plan, PLAN_FIELDS)
+    save_versioned(plan, expected_version, fields)
+    changes = audit.diff(before, snapshot(plan, PLAN_FIELDS))
+    if changes:
+        audit.record(actor, [audit.Entry("update", "ledger.plan", plan.pk, plan.name, changes)])
+    return plan
+
+
+@transaction.atomic
+def deploy_plan(actor, plan: Plan) -> int:
+    """Hand every task of the plan to its responsible units (交办). Returns how many new
+    hand-offs were made; deploying again hands off only what is new since."""
+    if actor is not None:
+        require_manage_plan(actor, plan)
+    now = timezone.now()
+    pending = Assignment.objects.filter(
+        task__plan=plan, role=Assignment.Role.RESPONSIBLE, ack=Assignment.Ack.NOT_HANDED
+    )
+    n = pending.update(ack=Assignment.Ack.PENDING, handed_off_at=now)
+    fields = {"status": Plan.Status.DEPLOYED, "deployed_at": plan.deployed_at or now}
+    Plan.objects.filter(pk=plan.pk).update(**fields)
+    for k, v in fields.items():
+        setattr(plan, k, v)
+    audit.record(
+        actor,
+        [audit.Entry("deploy", "ledger.plan", plan.pk, plan.name, {"handed_off": [0, n]})],
+        at=now,
+    )
+    return n
+
+
+# --- tasks ---------------------------------------------------------------------------------
+
+
+def _validate_task(plan: Plan, data: dict, *, task: Task | None = None) -> None:
+    if not (data.get("title") or "").strip():
+        raise RuleViolation(_("The task needs a title."), field="title")
+    if not (data.get("no") or "").strip():
+        raise RuleViolation(_("The task needs a No."), field="no")
+    if data.get("ongoing") and data.get("deadline"):
+        raise RuleViolation(
+            _("An ongoing task has no deadline: clear one of the two."), field="deadline"
+        )
+    start, deadline = data.get("start_date"), data.get("deadline")
+    if start and deadline and deadline < start:
+        raise RuleViolation(_("The deadline is before the start."), field="deadline")
+    pct = data.get("percent")
+    if pct is not None and not 0 <= pct <= 100:
+        raise RuleViolation(_("% complete must be between 0 and 100."), field="percent")
+    parent = data.get("parent")
+    if parent is not None:
+        if parent.plan_id != plan.pk:
+            raise RuleViolation(_("The parent task belongs to another plan."), field="parent")
+        node = parent
+        while node is not None:
+            if task is not None and node.pk == task.pk:
+                raise RuleViolation(_("A task cannot be its own ancestor."), field="parent")
+            node = node.parent
+    category = data.get("category")
+    if category is not None and category.plan_id != plan.pk:
+        raise RuleViolation(_("The category belongs to another plan."), field="category")
+    if data.get("status") == TaskStatus.DONE and not data.get("completed_on"):
+        data["completed_on"] = timezone.localdate()
+
+
+def _place(plan: Plan, data: dict) -> dict:
+    category = data.get("category")
+    parent = data.get("parent")
+    no = str(data["no"]).strip()
+    return {
+        "no": no,
+        "key": rules.task_key(plan.numbering, category.name if category else None, no),
+        "sort_key": rules.sort_key(category.order if category else 0, no),
+        "depth": (parent.depth + 1) if parent else 0,
+    }
+
+
+def _set_units(
+    task: Task,
+    responsible: Sequence[Unit] | None,
+    cooperating: Sequence[Unit] | None,
+    *,
+    handed: bool,
+) -> None:
+    if responsible is not None:
+        keep = {u.pk for u in responsible}
+        task.assignments.filter(role=Assignment.Role.RESPONSIBLE).exclude(unit_id__in=keep).delete()
+        existing = {a.unit_id: a for a in task.assignments.filter(role=Assignment.Role.RESPONSIBLE)}
+        now = timezone.now()
+        for i, unit in enumerate(responsible):
+            a = existing.get(unit.pk)
+            if a is None:
+                Assignment.objects.create(
+                    task=task,
+                    unit=unit,
+                    role=Assignment.Role.RESPONSIBLE,
+                    position=i,
+                    ack=Assignment.Ack.PENDING if handed else Assignment.Ack.NOT_HANDED,
+                    handed_off_at=now if handed else None,
+                )
+            elif a.position != i:
+                Assignment.objects.filter(pk=a.pk).update(position=i)
+        Task.objects.filter(pk=task.pk).update(primary_unit=responsible[0] if responsible else None)
+        task.primary_unit = responsible[0] if responsible else None
+    if cooperating is not None:
+        task.assignments.filter(role=Assignment.Role.COOPERATING).delete()
+        Assignment.objects.bulk_create(
+            Assignment(task=task, unit=u, role=Assignment.Role.COOPERATING, position=i)
+            for i, u in enumerate(cooperating)
+        )
+
+
+@transaction.atomic
+def create_task(
+    actor,
+    plan: Plan,
+    *,
+    responsible_units: Sequence[Unit] = (),
+    cooperating_units: Sequence[Unit] = (),
+    **data,
+) -> Task:
+    if actor is not None:
+        require_manage_plan(actor, plan)
+    if not responsible_units:
+        raise RuleViolation(
+            _("The task needs at least one responsible unit."), field="responsible_units"
+        )
+    if not data.get("no"):
+        siblings = Task.objects.filter(plan=plan)
+        if plan.numbering == Plan.Numbering.PER_SECTION:
+            siblings = siblings.filter(category=data.get("category"))
+        parent = data.get("parent")
+        data["no"] = rules.next_no(list(siblings.values_list("no", flat=True)),
+                                   parent.no if parent else None)
+    _validate_task(plan, data)
+    placed = _place(plan, data)
+    if Task.objects.filter(plan=plan, key=placed["key"]).exists():
+        raise RuleViolation(
+            _("No. %(no)s is already used in this plan.") % {"no": data["no"]}, field="no"
+        )
+    fields = {k: v for k, v in data.items() if k in TASK_FIELDS and k not in placed}
+    task = Task(plan=plan, **fields, **placed)
+    task.save()
+    _set_units(
+        task,
+        list(responsible_units),
+        list(cooperating_units),
+        handed=plan.status == Plan.Status.DEPLOYED,
+    )
+    audit.record(
+        actor,
+        [
+            audit.Entry(
+                "create",
+                "ledger.task",
+                task.pk,
+                str(task),
+                audit.diff({}, task_snapshot(task, unit_lists(task))),
+            )
+        ],
+    )
+    return task
+
+
+@transaction.atomic
+def update_task(
+    actor,
+    task: Task,
+    expected_version: int | None,
+    *,
+    responsible_units: Sequence[Unit] | None = None,
+    cooperating_units: Sequence[Unit] | None = None,
+    **data,
+) -> Task:
+    if actor is not None:
+        if set(data) - {"owner"} or responsible_units is not None or cooperating_units is not None:
+            require_manage_plan(actor, task.plan)
+        elif not can_assign_owner(actor, task):
+            raise OutOfScope(_("You may not assign an owner to this task."))
+    if responsible_units is not None and not responsible_units:
+        raise RuleViolation(
+            _("The task needs at least one responsible unit."), field="responsible_units"
+        )
+    before = task_snapshot(task, unit_lists(task))
+    merged = {**snapshot_objects(task), **data}
+    _validate_task(task.plan, merged, task=task)
+    if merged.get("completed_on") != task.completed_on:
+        data["completed_on"] = merged["completed_on"]
+    if {"no", "category", "parent"} & set(data):
+        placed = _place(task.plan, merged)
+        if (
+            placed["key"] != task.key
+            and Task.objects.filter(plan=task.plan, key=placed["key"]).exclude(pk=task.pk).exists()
+        ):
+            raise RuleViolation(
+                _("No. %(no)s is already used in this plan.") % {"no": merged["no"]}, field="no"
+            )
+        data.update(placed)
+    save_versioned(task, expected_version, data)
+    _set_units(
+        task, responsible_units, cooperating_units, handed=task.plan.status == Plan.Status.DEPLOYED
+    )
+    changes = audit.diff(before, task_snapshot(task, unit_lists(task)))
+    if changes:
+        audit.record(actor, [audit.Entry("update", "ledger.task", task.pk, str(task), changes)])
+    return task
+
+
+def snapshot_objects(task: Task) -> dict:
+    """Current field values with related objects (not ids), for validation."""
+    return {f: getattr(task, f) for f in TASK_FIELDS}
+
+
+@transaction.atomic
+def delete_task(actor, task: Task, expected_version: int | None) -> None:
+    if actor is not None:
+        require_manage_plan(actor, task.plan)
+    if expected_version is not None and int(expected_version) != task.version:
+        from luoshi.core.errors import StaleVersion
+
+        raise StaleVersion(str(task), int(expected_version), task.version)
+    ids = _descendant_ids(task)
+    doomed = list(Task.objects.filter(pk__in=ids).prefetch_related("assignments"))
+    entries = [
+        audit.Entry(
+            "delete", "ledger.task", t.pk, str(t), audit.diff(task_snapshot(t, unit_lists(t)), {})
+        )
+        for t in doomed
+    ]
+    Task.objects.filter(pk__in=ids).delete()
+    audit.record(actor, entries)
+
+
+def _descendant_ids(task: Task) -> list[int]:
+    ids, frontier = [task.pk], [task.pk]
+    while frontier:
+        frontier = list(Task.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        ids += frontier
+    return ids
+
+
+# --- milestones ----------------------------------------------------------------------------
+
+
+def _check_milestone(data: dict) -> None:
+    if not data.get("date"):
+        raise RuleViolation(_("A milestone needs a date."), field="date")
+    pct = data.get("expected_percent")
+    if pct is not None and not 0 <= pct <= 100:
+        raise RuleViolation(_("Expected % must be between 0 and 100."), field="expected_percent")
+
+
+@transaction.atomic
+def create_milestone(actor, task: Task, **data) -> Milestone:
+    if actor is not None:
+        require_manage_plan(actor, task.plan)
+    _check_milestone(data)
+    m = Milestone.objects.create(task=task, **data)
+    audit.record(
+        actor,
+        [
+            audit.Entry(
+                "create",
+                "ledger.milestone",
+                m.pk,
+                f"{task.no} {m}",
+                audit.diff({}, snapshot(m, MILESTONE_FIELDS)),
+                {"task": task.pk},
+            )
+        ],
+    )
+    return m
+
+
+@transaction.atomic
+def update_milestone(actor, m: Milestone, expected_version: int | None, **data) -> Milestone:
+    if actor is not None:
+        require_manage_plan(actor, m.task.plan)
+    _check_milestone({**snapshot(m, MILESTONE_FIELDS), **data})
+    before = snapshot(m, MILESTONE_FIELDS)
+    save_versioned(m, expected_version, data)
+    changes = audit.diff(before, snapshot(m, MILESTONE_FIELDS))
+    if changes:
+        audit.record(
+            actor,
+            [audit.Entry("update", "ledger.milestone", m.pk, str(m), changes, {"task": m.task_id})],
+        )
+    return m
+
+
+@transaction.atomic
+def delete_milestone(actor, m: Milestone) -> None:
+    if actor is not None:
+        require_manage_plan(actor, m.task.plan)
+    audit.record(
+        actor,
+        [
+            audit.Entry(
+                "delete",
+                "ledger.milestone",
+                m.pk,
+                str(m),
+                audit.diff(snapshot(m, MILESTONE_FIELDS), {}),
+                {"task": m.task_id},
+            )
+        ],
+    )
+    m.delete()
+
+
+# --- hand-off (交办 → 签收) -----------------------------------------------------------------
+
+
+def _ack_entry(a: Assignment, action: str, changes: dict) -> audit.Entry:
+    return audit.Entry(
+        action, "ledger.task", a.task_id, str(a.task), {"unit": [None, a.unit_id], **changes}
+    )
+
+
+@transaction.atomic
+def acknowledge(actor, assignments: Iterable[Assignment]) -> int:
+    """签收: the responsible unit confirms it has received the task."""
+    assignments = list(assignments)
+    for a in assignments:
+        if actor is not None and not can_acknowledge(actor, a):
+            raise OutOfScope(_("You may not acknowledge tasks for %(unit)s.") % {"unit": a.unit})
+        if a.ack not in (Assignment.Ack.PENDING, Assignment.Ack.REASSIGN):
+            raise RuleViolation(
+                _("Task %(task)s is not awaiting acknowledgement by %(unit)s.")
+                % {"task": a.task, "unit": a.unit}
+            )
+    now = timezone.now()
+    Assignment.objects.filter(pk__in=[a.pk for a in assignments]).update(
+        ack=Assignment.Ack.ACKNOWLEDGED, acked_at=now, acked_by=actor, reason=""
+    )
+    audit.record(
+        actor,
+        [_ack_entry(a, "acknowledge", {"ack": [a.ack, "acknowledged"]}) for a in assignments],
+        at=now,
+    )
+    return len(assignments)
+
+
+@transaction.atomic
+def request_reassignment(actor, assignment: Assignment, reason: str) -> None:
+    """The unit asks, with reasons, for the task to go to someone else."""
+    if actor is not None and not can_acknowledge(actor, assignment):
+        raise OutOfScope(_("You may not answer for %(unit)s.") % {"unit": assignment.unit})
+    if not (reason or "").strip():
+        raise RuleViolation(_("Give the reason for asking to reassign."), field="reason")
+    if assignment.ack != Assignment.Ack.PENDING:
+        raise RuleViolation(_("Only a task awaiting acknowledgement can be sent back."))
+    Assignment.objects.filter(pk=assignment.pk).update(
+        ack=Assignment.Ack.REASSIGN, reason=reason.strip(), acked_by=actor
+    )
+    audit.record(
+        actor,
+        [
+            _ack_entry(
+                assignment,
+                "reassign_request",
+                {"ack": [assignment.ack, "reassign"], "reason": [None, reason.strip()]},
+            )
+        ],
+    )
+
+
+@transaction.atomic
+def reassign(actor, assignment: Assignment, new_unit: Unit) -> Assignment:
+    """The deployer answers a reassignment request by handing the task to another unit."""
+    task = assignment.task
+    if actor is not None:
+        require_manage_plan(actor, task.plan)
+    units = [
+        a.unit
+        for a in task.assignments.filter(role=Assignment.Role.RESPONSIBLE).select_related("unit")
+    ]
+    units = [new_unit if u.pk == assignment.unit_id else u for u in units]
+    update_task(actor, task, None, responsible_units=list(dict.fromkeys(units)))
+    return task.assignments.get(unit=new_unit, role=Assignment.Role.RESPONSIBLE)
+
+
+def unacknowledged(plan_qs, calendar, today: dt.date | None = None) -> list[dict]:
+    """Who has not acknowledged, and for how many working days (the deployer's view)."""
+    today = today or timezone.localdate()
+    rows = (
+        Assignment.objects.filter(
+            task__plan__in=plan_qs, ack__in=[Assignment.Ack.PENDING, Assignment.Ack.REASSIGN]
+        )
+        .select_related("task", "unit")
+        .order_by("handed_off_at", "task__sort_key")[:1000]
+    )
+    out = []
+    for a in rows:
+        handed = timezone.localtime(a.handed_off_at).date() if a.handed_off_at else today
+        out.append({"assignment": a, "working_days": calendar.working_days_between(handed, today)})
+    return out
+
+
+def next_category_order(plan: Plan) -> int:
+    return (Category.objects.filter(plan=plan).aggregate(m=Max("order"))["m"] or 0) + 1
