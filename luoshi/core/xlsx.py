@@ -139,7 +139,12 @@ def read_workbook(source: bytes | str | os.PathLike, *, max_bytes: int = 50 * Mi
         if len(data) > max_bytes:
             raise WorkbookError(_too_big(len(data), max_bytes))
 
-    if _sniff(data) == "zip":
+    kind = _sniff(data)
+    if kind == "ole2" and "EncryptionInfo".encode("utf-16-le") in data:
+        # An encrypted .xlsx travels inside an OLE2 container; calamine would call it damaged.
+        raise WorkbookError(
+            "the workbook is password-protected: remove the password and upload it again")
+    if kind == "zip":
         check_archive(data)
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())

@@ -1,0 +1,87 @@
+"""Creating and editing tasks on the pages: validation, CSRF, stale saves refused."""
+
+import pytest
+from django.test import Client
+
+from luoshi.ledger import services
+from luoshi.ledger.models import Task
+
+
+@pytest.fixture
+def plan(orgtree):
+    return services.create_plan(None, name="页面计划", year=2026, owner_unit=orgtree.office)
+
+
+def _form(task, orgtree, **over):
+    data = {"no": task.no, "title": task.title, "responsible_units": [orgtree.a1.pk],
+            "status": task.status, "version": task.version, "content": "", "measure": "",
+            "source_kind": "", "source_ref": "", "notes": "", "frequency": ""}
+    data.update(over)
+    return data
+
+
+def test_create_task_on_the_page(orgtree, plan):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(orgtree.supervisor)
+    page = client.get(f"/plans/{plan.pk}/tasks/new/")
+    assert page.status_code == 200
+    token = page.cookies["csrftoken"].value
+    resp = client.post(f"/plans/{plan.pk}/tasks/new/", {
+        "csrfmiddlewaretoken": token, "title": "页面新建", "responsible_units": [orgtree.a1.pk],
+        "status": "not_started", "deadline": "2026-06-30"})
+    assert resp.status_code == 302
+    task = Task.objects.get(title="页面新建")
+    assert task.no == "1" and str(task.deadline) == "2026-06-30"
+    # Without the CSRF token the same post is refused.
+    resp = client.post(f"/plans/{plan.pk}/tasks/new/", {"title": "x"})
+    assert resp.status_code == 403
+
+
+def test_validation_errors_are_shown_and_nothing_saved(orgtree, plan, client):
+    client.force_login(orgtree.supervisor)
+    resp = client.post(f"/plans/{plan.pk}/tasks/new/", {
+        "title": "", "responsible_units": [], "status": "not_started",
+        "deadline": "2026-02-30"})
+    assert resp.status_code == 200
+    errors = resp.context["form"].errors
+    assert {"title", "responsible_units", "deadline"} <= set(errors)
+    assert Task.objects.count() == 0
+
+
+def test_stale_edit_is_refused_with_a_clear_message(orgtree, plan, client):
+    task = services.create_task(None, plan, title="原标题", responsible_units=[orgtree.a1])
+    client.force_login(orgtree.supervisor)
+    stale = _form(task, orgtree, title="我的修改")
+    services.update_task(None, task, 1, title="别人的修改")
+    resp = client.post(f"/tasks/{task.pk}/edit/", stale)
+    assert resp.status_code == 409
+    assert "Reload" in resp.content.decode() or "重新" in resp.content.decode()
+    task.refresh_from_db()
+    assert task.title == "别人的修改" and task.version == 2
+    resp = client.post(f"/tasks/{task.pk}/edit/", _form(task, orgtree, title="重新保存"))
+    assert resp.status_code == 302
+    task.refresh_from_db()
+    assert task.title == "重新保存" and task.version == 3
+
+
+def test_task_page_shows_fields_subtasks_milestones_history(orgtree, plan, client):
+    parent = services.create_task(None, plan, title="父任务", responsible_units=[orgtree.a1],
+                                  deadline="2026-12-31")
+    services.create_task(None, plan, parent=parent, title="子任务", responsible_units=[orgtree.a1])
+    services.create_milestone(None, parent, date="2026-06-30", name="过半")
+    services.update_task(None, parent, None, title="父任务（改）")
+    client.force_login(orgtree.leader_a)
+    body = client.get(f"/tasks/{parent.pk}/").content.decode()
+    for text in ("父任务（改）", "子任务", "过半", "2026-12-31", "甲局一处"):
+        assert text in body, text
+    assert "父任务" in body and "→" in body  # the history shows before → after
+
+
+def test_delete_needs_manage_rights(orgtree, plan, client):
+    task = services.create_task(None, plan, title="将删除", responsible_units=[orgtree.a1])
+    services.create_task(None, plan, parent=task, title="子", responsible_units=[orgtree.a1])
+    client.force_login(orgtree.reporter_a)
+    assert client.post(f"/tasks/{task.pk}/delete/", {"version": 1}).status_code == 403
+    client.force_login(orgtree.supervisor)
+    assert client.post(f"/tasks/{task.pk}/delete/", {"version": 1}).status_code == 302
+    assert Task.objects.count() == 0
