@@ -17,15 +17,21 @@ def orgtree(db):
              └─ bureau B ─ division B1
     People: admin, supervisor, leader_a, unitadmin_a, reporter_a (in A1), reporter_b (in B1)."""
     city = org.create_unit(None, "测试市", None, kind=UnitKind.CITY)
-    office, a, b = org.create_units(None, [
-        {"name": "督查室", "parent": city, "kind": UnitKind.DIVISION},
-        {"name": "甲局", "parent": city, "kind": UnitKind.BUREAU},
-        {"name": "乙局", "parent": city, "kind": UnitKind.BUREAU},
-    ])
-    a1, b1 = org.create_units(None, [
-        {"name": "甲局一处", "parent": a, "kind": UnitKind.DIVISION},
-        {"name": "乙局一处", "parent": b, "kind": UnitKind.DIVISION},
-    ])
+    office, a, b = org.create_units(
+        None,
+        [
+            {"name": "督查室", "parent": city, "kind": UnitKind.DIVISION},
+            {"name": "甲局", "parent": city, "kind": UnitKind.BUREAU},
+            {"name": "乙局", "parent": city, "kind": UnitKind.BUREAU},
+        ],
+    )
+    a1, b1 = org.create_units(
+        None,
+        [
+            {"name": "甲局一处", "parent": a, "kind": UnitKind.DIVISION},
+            {"name": "乙局一处", "parent": b, "kind": UnitKind.DIVISION},
+        ],
+    )
     specs = [
         ("admin", "管理员", city, Role.ADMIN, city),
         ("supervisor", "督查员", office, Role.SUPERVISOR, city),
@@ -34,10 +40,20 @@ def orgtree(db):
         ("reporter_a", "甲填报", a1, Role.REPORTER, a1),
         ("reporter_b", "乙填报", b1, Role.REPORTER, b1),
     ]
-    people = org.create_people(None, [
-        {"username": u, "full_name": n, "unit": unit, "password": PASSWORD, "roles": [r],
-         "role_unit": ru} for u, n, unit, r, ru in specs
-    ])
+    people = org.create_people(
+        None,
+        [
+            {
+                "username": u,
+                "full_name": n,
+                "unit": unit,
+                "password": PASSWORD,
+                "roles": [r],
+                "role_unit": ru,
+            }
+            for u, n, unit, r, ru in specs
+        ],
+    )
     ns = SimpleNamespace(city=city, office=office, a=a, b=b, a1=a1, b1=b1)
     for p in people:
         setattr(ns, p.username, p)

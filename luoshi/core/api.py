@@ -33,5 +33,16 @@ class AuditRecordSerializer(serializers.ModelSerializer):
         from .models import AuditRecord
 
         model = AuditRecord
-        fields = ["id", "at", "actor", "actor_name", "action", "object_type", "object_id",
-                  "object_repr", "changes", "context", "hash"]
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "actor_name",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "changes",
+            "context",
+            "hash",
+        ]

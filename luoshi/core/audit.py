@@ -58,10 +58,20 @@ class Entry:
 def _digest(prev_hash: str, rec: AuditRecord) -> str:
     payload = json.dumps(
         [
-            prev_hash, rec.at.isoformat(), rec.actor_id, rec.actor_name, rec.action,
-            rec.object_type, rec.object_id, rec.object_repr, rec.changes, rec.context,
+            prev_hash,
+            rec.at.isoformat(),
+            rec.actor_id,
+            rec.actor_name,
+            rec.action,
+            rec.object_type,
+            rec.object_id,
+            rec.object_repr,
+            rec.changes,
+            rec.context,
         ],
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
     )
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -81,9 +91,14 @@ def record(actor, entries: Iterable[Entry], *, at: dt.datetime | None = None) ->
     rows = []
     for e in entries:
         rec = AuditRecord(
-            at=at, actor_id=actor_id, actor_name=actor_name[:150], action=e.action,
-            object_type=e.object_type, object_id=str(e.object_id),
-            object_repr=str(e.object_repr)[:300], changes=_jsonable(e.changes),
+            at=at,
+            actor_id=actor_id,
+            actor_name=actor_name[:150],
+            action=e.action,
+            object_type=e.object_type,
+            object_id=str(e.object_id),
+            object_repr=str(e.object_repr)[:300],
+            changes=_jsonable(e.changes),
             context=_jsonable(e.context),
         )
         rec.prev_hash = prev

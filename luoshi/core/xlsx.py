@@ -24,8 +24,10 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Parts that tell a spreadsheet apart from other zip-based documents.
 _WORKBOOK_PARTS = ("xl/workbook.xml", "xl/workbook.bin", "content.xml")
-_OTHER_OFFICE = {"word/document.xml": "a Word document", "ppt/presentation.xml":
-                 "a PowerPoint file"}
+_OTHER_OFFICE = {
+    "word/document.xml": "a Word document",
+    "ppt/presentation.xml": "a PowerPoint file",
+}
 
 
 class WorkbookError(ValueError):
@@ -43,8 +45,7 @@ class SheetData:
     hidden: bool = False
 
 
-def check_archive(data: bytes, *, max_entries: int = 2000,
-                  max_unpacked: int = 200 * MiB) -> None:
+def check_archive(data: bytes, *, max_entries: int = 2000, max_unpacked: int = 200 * MiB) -> None:
     """Refuse a zip bomb before any XML parser runs.
 
     The directory's own figures are checked first (cheap, catches the usual bomb); then each
@@ -57,29 +58,32 @@ def check_archive(data: bytes, *, max_entries: int = 2000,
         raise WorkbookError(f"not a readable workbook: the file is damaged ({exc})") from exc
     if len(infos) > max_entries:
         raise WorkbookError(
-            f"workbook has too many parts ({len(infos)} > {max_entries}): refused as unsafe")
+            f"workbook has too many parts ({len(infos)} > {max_entries}): refused as unsafe"
+        )
     declared = sum(i.file_size for i in infos)
     if declared > max_unpacked:
         raise WorkbookError(
             f"workbook too large when unpacked ({declared / MiB:.0f} MiB > "
-            f"{max_unpacked / MiB:.0f} MiB)")
+            f"{max_unpacked / MiB:.0f} MiB)"
+        )
     total = 0
     for info in infos:
         total += _inflated_size(data, info, max_unpacked - total)
         if total > max_unpacked:
             raise WorkbookError(
-                f"workbook too large when unpacked (over {max_unpacked / MiB:.0f} MiB)")
+                f"workbook too large when unpacked (over {max_unpacked / MiB:.0f} MiB)"
+            )
 
 
 def _inflated_size(data: bytes, info: zipfile.ZipInfo, budget: int) -> int:
     """Bytes the entry really inflates to, stopping once past `budget` (+1 to signal it)."""
     offset = info.header_offset
-    header = data[offset:offset + 30]
+    header = data[offset : offset + 30]
     if len(header) < 30 or header[:4] != _ZIP_MAGIC:
         raise WorkbookError("not a readable workbook: the file is damaged (bad zip entry)")
     name_len, extra_len = struct.unpack("<HH", header[26:30])
     start = offset + 30 + name_len + extra_len
-    raw = data[start:start + info.compress_size]
+    raw = data[start : start + info.compress_size]
     if info.compress_type == zipfile.ZIP_STORED:
         return len(raw)
     if info.compress_type != zipfile.ZIP_DEFLATED:
@@ -114,14 +118,16 @@ def _sniff(data: bytes) -> str:
         # Many office systems export an HTML table named .xls; Excel opens it, we cannot.
         raise WorkbookError(
             "not a real workbook: a web page or XML file saved as .xls; open it in Excel and "
-            "save it as .xlsx")
+            "save it as .xlsx"
+        )
     if not data:
         raise WorkbookError("the file is empty")
     raise WorkbookError("not an .xlsx workbook (nor .xls or .ods)")
 
 
-def read_workbook(source: bytes | str | os.PathLike, *, max_bytes: int = 50 * MiB,
-                  max_cells: int = 10_000_000) -> list[SheetData]:
+def read_workbook(
+    source: bytes | str | os.PathLike, *, max_bytes: int = 50 * MiB, max_cells: int = 10_000_000
+) -> list[SheetData]:
     """All worksheets of a workbook, in order (chart sheets skipped, hidden ones flagged)."""
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
@@ -143,7 +149,8 @@ def read_workbook(source: bytes | str | os.PathLike, *, max_bytes: int = 50 * Mi
     if kind == "ole2" and "EncryptionInfo".encode("utf-16-le") in data:
         # An encrypted .xlsx travels inside an OLE2 container; calamine would call it damaged.
         raise WorkbookError(
-            "the workbook is password-protected: remove the password and upload it again")
+            "the workbook is password-protected: remove the password and upload it again"
+        )
     if kind == "zip":
         check_archive(data)
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -166,10 +173,10 @@ def read_workbook(source: bytes | str | os.PathLike, *, max_bytes: int = 50 * Mi
                     raise WorkbookError(
                         f"sheet “{meta.name}” is too large ({last_row + 1} rows × "
                         f"{last_col + 1} columns): delete stray cells far below or right of "
-                        "the table")
+                        "the table"
+                    )
             rows = _clean_rows(sheet.to_python(skip_empty_area=False))
-            merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in
-                      (sheet.merged_cell_ranges or [])]
+            merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
             hidden = meta.visible != python_calamine.SheetVisibleEnum.Visible
             sheets.append(SheetData(name=meta.name, rows=rows, merged=merged, hidden=hidden))
         book.close()

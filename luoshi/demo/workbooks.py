@@ -10,15 +10,62 @@ import xlsxwriter
 
 from .city import DISTRICTS, TRANSPORT_UNITS
 
-HEADER = ["序号", "任务名称", "具体内容", "牵头领导", "责任单位", "配合单位", "责任人", "完成时限",
-          "时间节点", "是否重点", "目标值", "计量单位", "调度频次", "备注"]
-CATEGORIES = ["交通基础设施建设", "公共交通服务提升", "农村公路与城乡客运", "行业安全生产",
-              "交通运输执法", "营商环境与审批改革", "绿色低碳交通", "党建与队伍建设"]
+HEADER = [
+    "序号",
+    "任务名称",
+    "具体内容",
+    "牵头领导",
+    "责任单位",
+    "配合单位",
+    "责任人",
+    "完成时限",
+    "时间节点",
+    "是否重点",
+    "目标值",
+    "计量单位",
+    "调度频次",
+    "备注",
+]
+CATEGORIES = [
+    "交通基础设施建设",
+    "公共交通服务提升",
+    "农村公路与城乡客运",
+    "行业安全生产",
+    "交通运输执法",
+    "营商环境与审批改革",
+    "绿色低碳交通",
+    "党建与队伍建设",
+]
 VERBS = ["推进", "完成", "实施", "建设", "开展", "优化", "提升", "整治"]
-OBJECTS = ["枢纽配套道路", "公交线路", "农村公路", "客运站", "充电设施", "执法规范化", "审批事项",
-           "隐患排查", "桥梁维修加固", "智慧交通平台", "物流园区", "停车设施", "慢行系统"]
-DEADLINES = ["2026-03-31", "6月底前", "第三季度", "年底前", "2026年10月31日", "2026.9.30",
-             "上半年", "一季度", "8月中旬", "长期坚持", "11月底前", "2026/12/15"]
+OBJECTS = [
+    "枢纽配套道路",
+    "公交线路",
+    "农村公路",
+    "客运站",
+    "充电设施",
+    "执法规范化",
+    "审批事项",
+    "隐患排查",
+    "桥梁维修加固",
+    "智慧交通平台",
+    "物流园区",
+    "停车设施",
+    "慢行系统",
+]
+DEADLINES = [
+    "2026-03-31",
+    "6月底前",
+    "第三季度",
+    "年底前",
+    "2026年10月31日",
+    "2026.9.30",
+    "上半年",
+    "一季度",
+    "8月中旬",
+    "长期坚持",
+    "11月底前",
+    "2026/12/15",
+]
 LEADERS = ["张建国(副局长)", "李红梅(副局长)", "刘志强(局长)"]
 OWNERS = ["王磊", "赵敏", "孙涛", "陈晨", "周洁"]
 CN = "一二三四五六七八"
@@ -48,16 +95,42 @@ def bureau_ledger(rng: random.Random, tasks: int = 151, year: int = 2026) -> byt
             subs = 2 if top % 3 == 0 and left >= 3 else 0
             leader = rng.choice(LEADERS)
             unit = rng.choice(TRANSPORT_UNITS[3:])
-            coop = rng.choice(["", f"{rng.choice(DISTRICTS)}交通运输局",
-                               f"{rng.choice(DISTRICTS)}交通运输局、{rng.choice(TRANSPORT_UNITS[:3])}"])
+            coop = rng.choice(
+                [
+                    "",
+                    f"{rng.choice(DISTRICTS)}交通运输局",
+                    f"{rng.choice(DISTRICTS)}交通运输局、{rng.choice(TRANSPORT_UNITS[:3])}",
+                ]
+            )
             target = rng.choice([None, 5, 12, 30, 100])
             deadline = rng.choice(DEADLINES)
-            milestones = "" if deadline == "长期坚持" else rng.choice([
-                "", f"{year}-03-31 完成方案；{year}-06-30 开工", "6月底前 完成50%；9月底前 完成80%"])
-            values = [str(top), _title(rng, top), f"完成{target}{rng.choice('所个条公里')}"
-                      if target else "", leader, unit, coop, rng.choice(OWNERS), deadline,
-                      milestones, rng.choice(["是", "否", "√", ""]), target,
-                      "个" if target else "", rng.choice(["每月", "每周", "每季度"]), ""]
+            milestones = (
+                ""
+                if deadline == "长期坚持"
+                else rng.choice(
+                    [
+                        "",
+                        f"{year}-03-31 完成方案；{year}-06-30 开工",
+                        "6月底前 完成50%；9月底前 完成80%",
+                    ]
+                )
+            )
+            values = [
+                str(top),
+                _title(rng, top),
+                f"完成{target}{rng.choice('所个条公里')}" if target else "",
+                leader,
+                unit,
+                coop,
+                rng.choice(OWNERS),
+                deadline,
+                milestones,
+                rng.choice(["是", "否", "√", ""]),
+                target,
+                "个" if target else "",
+                rng.choice(["每月", "每周", "每季度"]),
+                "",
+            ]
             if subs:
                 ws.merge_range(row, 3, row + subs, 3, leader)
             for col, v in enumerate(values):
@@ -79,12 +152,20 @@ def bureau_ledger(rng: random.Random, tasks: int = 151, year: int = 2026) -> byt
     return buf.getvalue()
 
 
-def scale_ledger(rng: random.Random, tasks: int, units: list[str], people: list[str],
-                 leaders: list[str], year: int = 2026, categories: int = 20) -> bytes:
+def scale_ledger(
+    rng: random.Random,
+    tasks: int,
+    units: list[str],
+    people: list[str],
+    leaders: list[str],
+    year: int = 2026,
+    categories: int = 20,
+) -> bytes:
     """A large ledger for benchmarks: `tasks` rows across the given units."""
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "constant_memory": True,
-                                   "strings_to_numbers": False})
+    wb = xlsxwriter.Workbook(
+        buf, {"in_memory": True, "constant_memory": True, "strings_to_numbers": False}
+    )
     ws = wb.add_worksheet("台账")
     ws.write(0, 0, f"{year}年全市重点工作任务台账")
     ws.write_row(1, 0, HEADER)
@@ -99,10 +180,26 @@ def scale_ledger(rng: random.Random, tasks: int, units: list[str], people: list[
         row += 1
         for _ in range(count):
             n += 1
-            ws.write_row(row, 0, [
-                str(n), _title(rng, n), "按计划推进", rng.choice(leaders), rng.choice(units),
-                rng.choice(["", rng.choice(units)]), rng.choice(people), rng.choice(DEADLINES),
-                "", rng.choice(["是", "否"]), rng.choice([10, 20, 50]), "个", "每月", ""])
+            ws.write_row(
+                row,
+                0,
+                [
+                    str(n),
+                    _title(rng, n),
+                    "按计划推进",
+                    rng.choice(leaders),
+                    rng.choice(units),
+                    rng.choice(["", rng.choice(units)]),
+                    rng.choice(people),
+                    rng.choice(DEADLINES),
+                    "",
+                    rng.choice(["是", "否"]),
+                    rng.choice([10, 20, 50]),
+                    "个",
+                    "每月",
+                    "",
+                ],
+            )
             row += 1
     wb.close()
     return buf.getvalue()

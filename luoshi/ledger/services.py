@@ -253,8 +253,9 @@ def create_task(
         if plan.numbering == Plan.Numbering.PER_SECTION:
             siblings = siblings.filter(category=data.get("category"))
         parent = data.get("parent")
-        data["no"] = rules.next_no(list(siblings.values_list("no", flat=True)),
-                                   parent.no if parent else None)
+        data["no"] = rules.next_no(
+            list(siblings.values_list("no", flat=True)), parent.no if parent else None
+        )
     _validate_task(plan, data)
     placed = _place(plan, data)
     if Task.objects.filter(plan=plan, key=placed["key"]).exists():

@@ -42,8 +42,11 @@ def _with_units(tasks):
     """Attach responsible/cooperating unit names to a page of tasks: one query."""
     ids = [t.pk for t in tasks]
     by_task: dict[int, dict[str, list]] = {i: {"responsible": [], "cooperating": []} for i in ids}
-    for a in Assignment.objects.filter(task_id__in=ids).select_related("unit").order_by(
-            "role", "position"):
+    for a in (
+        Assignment.objects.filter(task_id__in=ids)
+        .select_related("unit")
+        .order_by("role", "position")
+    ):
         by_task[a.task_id][a.role].append(a)
     for t in tasks:
         t.resp_units = by_task[t.pk]["responsible"]
@@ -53,27 +56,38 @@ def _with_units(tasks):
 
 # --- ledger table --------------------------------------------------------------------------
 
+
 @login_required
 def task_list(request, mine: bool = False):
     qs = access.tasks_for(request.user).select_related(
-        "plan", "category", "lead_leader", "owner", "primary_unit")
+        "plan", "category", "lead_leader", "owner", "primary_unit"
+    )
     if mine:
         scope = scope_for(request.user)
-        qs = qs.filter(Q(owner=request.user) | Q(assignments__unit_id__in=scope.report)
-                       | Q(lead_leader=request.user)).distinct()
+        qs = qs.filter(
+            Q(owner=request.user)
+            | Q(assignments__unit_id__in=scope.report)
+            | Q(lead_leader=request.user)
+        ).distinct()
     f = TaskFilter(request.GET or None, queryset=qs.order_by("plan_id", "sort_key"))
     f.form.fields["plan"].queryset = access.plans_for(request.user)
     f.form.fields["unit"].queryset = visible_units(request.user)
     plan_id = request.GET.get("plan", "")
     f.form.fields["category"].queryset = Category.objects.filter(
-        plan__in=access.plans_for(request.user), plan_id=plan_id if plan_id.isdigit() else None)
+        plan__in=access.plans_for(request.user), plan_id=plan_id if plan_id.isdigit() else None
+    )
     tasks = f.qs if f.is_bound else qs.order_by("plan_id", "sort_key")
     page = _page(request, tasks)
     _with_units(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
-    ctx = {"filter": f, "page": page, "mine": mine, "query": query.urlencode(),
-           "today": timezone.localdate()}
+    ctx = {
+        "filter": f,
+        "page": page,
+        "mine": mine,
+        "query": query.urlencode(),
+        "today": timezone.localdate(),
+    }
     if request.htmx and request.htmx.target == "ledger-table":
         return render(request, "ledger/_task_table.html", ctx)
     return render(request, "ledger/task_list.html", ctx)
@@ -86,37 +100,56 @@ def my_tasks(request):
 
 # --- task pages ----------------------------------------------------------------------------
 
+
 @login_required
 def task_detail(request, pk):
     task = access.get_task(request.user, pk)
-    subtasks = _with_units(list(access.tasks_for(request.user).filter(parent=task)
-                                .select_related("lead_leader", "owner").order_by("sort_key")))
+    subtasks = _with_units(
+        list(
+            access.tasks_for(request.user)
+            .filter(parent=task)
+            .select_related("lead_leader", "owner")
+            .order_by("sort_key")
+        )
+    )
     _with_units([task])
     milestone_ids = list(task.milestones.values_list("pk", flat=True))
-    records = (AuditRecord.objects.filter(
+    records = AuditRecord.objects.filter(
         Q(object_type="ledger.task", object_id=str(task.pk))
         | Q(object_type="ledger.milestone", object_id__in=[str(i) for i in milestone_ids])
         | Q(object_type="ledger.milestone", context__task=task.pk)
-    ).order_by("-id"))
+    ).order_by("-id")
     cal = current_calendar()
     today = timezone.localdate()
     for a in task.resp_units:
         if a.ack in (Assignment.Ack.PENDING, Assignment.Ack.REASSIGN) and a.handed_off_at:
             a.waiting_days = cal.working_days_between(
-                timezone.localtime(a.handed_off_at).date(), today)
+                timezone.localtime(a.handed_off_at).date(), today
+            )
         a.can_answer = access.can_acknowledge(request.user, a)
-    return render(request, "ledger/task_detail.html", {
-        "task": task, "subtasks": subtasks, "milestones": task.milestones.all(),
-        "history": _page(request, records, 20), "can_manage": access.can_manage_plan(
-            request.user, task.plan),
-        "milestone_form": MilestoneForm(), "deadline_provisional": bool(
-            task.deadline and cal.is_provisional(task.deadline)),
-    })
+    return render(
+        request,
+        "ledger/task_detail.html",
+        {
+            "task": task,
+            "subtasks": subtasks,
+            "milestones": task.milestones.all(),
+            "history": _page(request, records, 20),
+            "can_manage": access.can_manage_plan(request.user, task.plan),
+            "milestone_form": MilestoneForm(),
+            "deadline_provisional": bool(task.deadline and cal.is_provisional(task.deadline)),
+        },
+    )
 
 
 def _task_form(request, plan, instance=None, data=None):
-    return TaskForm(data, instance=instance, plan=plan, units=visible_units(request.user),
-                    people=visible_people(request.user))
+    return TaskForm(
+        data,
+        instance=instance,
+        plan=plan,
+        units=visible_units(request.user),
+        people=visible_people(request.user),
+    )
 
 
 @login_required
@@ -154,19 +187,23 @@ def task_edit(request, pk):
         units = {k: list(d.pop(k)) for k in ("responsible_units", "cooperating_units") if k in d}
         fresh = Task.objects.select_related("plan", "plan__owner_unit").get(pk=task.pk)
         try:
-            services.update_task(request.user, fresh, form.cleaned_data.get("version"),
-                                 **units, **d)
+            services.update_task(
+                request.user, fresh, form.cleaned_data.get("version"), **units, **d
+            )
         except StaleVersion as exc:
             form.add_error(None, str(exc))
-            return render(request, "ledger/task_form.html",
-                          {"form": form, "plan": task.plan, "task": task}, status=409)
+            return render(
+                request,
+                "ledger/task_form.html",
+                {"form": form, "plan": task.plan, "task": task},
+                status=409,
+            )
         except RuleViolation as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
             messages.success(request, _("Task %(task)s saved.") % {"task": fresh})
             return redirect("ledger:task_detail", pk=task.pk)
-    return render(request, "ledger/task_form.html", {"form": form, "plan": task.plan,
-                                                     "task": task})
+    return render(request, "ledger/task_form.html", {"form": form, "plan": task.plan, "task": task})
 
 
 @login_required
@@ -203,8 +240,12 @@ def milestone_add(request, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def milestone_edit(request, pk):
-    m = get_object_or_404(access.milestones_for(request.user).select_related(
-        "task", "task__plan", "task__plan__owner_unit"), pk=pk)
+    m = get_object_or_404(
+        access.milestones_for(request.user).select_related(
+            "task", "task__plan", "task__plan__owner_unit"
+        ),
+        pk=pk,
+    )
     access.require_manage_plan(request.user, m.task.plan)
     form = MilestoneForm(request.POST or None, instance=m, initial={"version": m.version})
     if request.method == "POST":
@@ -215,8 +256,9 @@ def milestone_edit(request, pk):
             d = {k: form.cleaned_data[k] for k in form.changed_data if k != "version"}
             fresh = Milestone.objects.select_related("task__plan__owner_unit").get(pk=m.pk)
             try:
-                services.update_milestone(request.user, fresh, form.cleaned_data.get("version"),
-                                          **d)
+                services.update_milestone(
+                    request.user, fresh, form.cleaned_data.get("version"), **d
+                )
             except (StaleVersion, RuleViolation) as exc:
                 form.add_error(None, str(exc))
             else:
@@ -226,9 +268,13 @@ def milestone_edit(request, pk):
 
 # --- hand-off ------------------------------------------------------------------------------
 
+
 def _assignment(request, pk) -> Assignment:
-    a = get_object_or_404(Assignment.objects.select_related("task", "unit", "task__plan"),
-                          pk=pk, task__in=access.tasks_for(request.user).values("pk"))
+    a = get_object_or_404(
+        Assignment.objects.select_related("task", "unit", "task__plan"),
+        pk=pk,
+        task__in=access.tasks_for(request.user).values("pk"),
+    )
     if not access.can_acknowledge(request.user, a):
         raise PermissionDenied(_("You may not answer for %(unit)s.") % {"unit": a.unit})
     return a
@@ -263,12 +309,20 @@ def request_reassign(request, pk):
 
 # --- plans ---------------------------------------------------------------------------------
 
+
 @login_required
 def plan_list(request):
-    plans = access.plans_for(request.user).select_related("owner_unit").annotate(
-        task_count=Count("tasks")).order_by("-year", "name")
-    return render(request, "ledger/plan_list.html", {
-        "page": _page(request, plans), "can_create": access.can_create_plans(request.user)})
+    plans = (
+        access.plans_for(request.user)
+        .select_related("owner_unit")
+        .annotate(task_count=Count("tasks"))
+        .order_by("-year", "name")
+    )
+    return render(
+        request,
+        "ledger/plan_list.html",
+        {"page": _page(request, plans), "can_create": access.can_create_plans(request.user)},
+    )
 
 
 @login_required
@@ -276,15 +330,26 @@ def plan_detail(request, pk):
     plan = access.get_plan(request.user, pk)
     tasks = access.tasks_for(request.user).filter(plan=plan)
     categories = plan.categories.annotate(
-        n=Count("tasks", filter=Q(tasks__in=tasks.values("pk")))).order_by("order")
+        n=Count("tasks", filter=Q(tasks__in=tasks.values("pk")))
+    ).order_by("order")
     can_manage = access.can_manage_plan(request.user, plan)
-    pending = services.unacknowledged(Plan.objects.filter(pk=plan.pk), current_calendar()) \
-        if can_manage else []
-    return render(request, "ledger/plan_detail.html", {
-        "plan": plan, "categories": categories, "can_manage": can_manage,
-        "task_count": tasks.count(), "pending": pending,
-        "imports": plan.imports.filter(status=ImportBatch.Status.COMMITTED)[:10],
-    })
+    pending = (
+        services.unacknowledged(Plan.objects.filter(pk=plan.pk), current_calendar())
+        if can_manage
+        else []
+    )
+    return render(
+        request,
+        "ledger/plan_detail.html",
+        {
+            "plan": plan,
+            "categories": categories,
+            "can_manage": can_manage,
+            "task_count": tasks.count(),
+            "pending": pending,
+            "imports": plan.imports.filter(status=ImportBatch.Status.COMMITTED)[:10],
+        },
+    )
 
 
 @login_required
@@ -292,8 +357,11 @@ def plan_detail(request, pk):
 def plan_create(request):
     if not access.can_create_plans(request.user):
         raise PermissionDenied
-    form = PlanForm(request.POST or None, units=visible_units(request.user),
-                    initial={"year": timezone.localdate().year})
+    form = PlanForm(
+        request.POST or None,
+        units=visible_units(request.user),
+        initial={"year": timezone.localdate().year},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             plan = services.create_plan(request.user, **form.cleaned_data)
@@ -309,8 +377,9 @@ def plan_create(request):
 def plan_deploy(request, pk):
     plan = access.get_plan(request.user, pk)
     n = services.deploy_plan(request.user, plan)
-    messages.success(request, _("Plan deployed: %(n)s hand-offs sent to responsible units.")
-                     % {"n": n})
+    messages.success(
+        request, _("Plan deployed: %(n)s hand-offs sent to responsible units.") % {"n": n}
+    )
     return redirect("ledger:plan_detail", pk=pk)
 
 
@@ -324,13 +393,15 @@ def export(request):
             raise Http404
     data = export_plans(plans, access.tasks_for(request.user))
     name = f"luoshi-ledger-{timezone.localdate():%Y%m%d}.xlsx"
-    resp = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument."
-                                           "spreadsheetml.sheet")
+    resp = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     resp["Content-Disposition"] = f'attachment; filename="{name}"'
     return resp
 
 
 # --- import: upload → preview (map unknown names) → confirm ---------------------------------
+
 
 def _import_dir() -> Path:
     path = Path(settings.MEDIA_ROOT) / "imports"
@@ -339,10 +410,14 @@ def _import_dir() -> Path:
 
 
 def _options(batch: ImportBatch, create_missing: bool) -> Options:
-    return Options(plan_name=batch.plan_name, year=batch.year, owner_unit=batch.owner_unit,
-                   create_missing=create_missing,
-                   unit_map={k: int(v) for k, v in batch.mapping.get("units", {}).items()},
-                   person_map={k: int(v) for k, v in batch.mapping.get("people", {}).items()})
+    return Options(
+        plan_name=batch.plan_name,
+        year=batch.year,
+        owner_unit=batch.owner_unit,
+        create_missing=create_missing,
+        unit_map={k: int(v) for k, v in batch.mapping.get("units", {}).items()},
+        person_map={k: int(v) for k, v in batch.mapping.get("people", {}).items()},
+    )
 
 
 @login_required
@@ -354,22 +429,33 @@ def import_start(request):
     if request.GET.get("plan"):
         plan = access.get_plan(request.user, request.GET["plan"])
         initial = {"plan_name": plan.name, "year": plan.year, "owner_unit": plan.owner_unit_id}
-    form = ImportForm(request.POST or None, request.FILES or None, initial=initial,
-                      units=visible_units(request.user))
+    form = ImportForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=initial,
+        units=visible_units(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > settings.LUOSHI_MAX_UPLOAD_BYTES:
-            form.add_error("file", _("The file is larger than %(mb)s MB.")
-                           % {"mb": settings.LUOSHI_MAX_UPLOAD_BYTES // 2**20})
+            form.add_error(
+                "file",
+                _("The file is larger than %(mb)s MB.")
+                % {"mb": settings.LUOSHI_MAX_UPLOAD_BYTES // 2**20},
+            )
         else:
             data = upload.read()
             stored = f"{uuid.uuid4().hex}.xlsx"
             (_import_dir() / stored).write_bytes(data)
             batch = ImportBatch.objects.create(
-                plan_name=form.cleaned_data["plan_name"].strip(), year=form.cleaned_data["year"],
-                owner_unit=form.cleaned_data["owner_unit"], filename=upload.name[:255],
-                stored_as=stored, sha256=hashlib.sha256(data).hexdigest(),
-                uploaded_by=request.user)
+                plan_name=form.cleaned_data["plan_name"].strip(),
+                year=form.cleaned_data["year"],
+                owner_unit=form.cleaned_data["owner_unit"],
+                filename=upload.name[:255],
+                stored_as=stored,
+                sha256=hashlib.sha256(data).hexdigest(),
+                uploaded_by=request.user,
+            )
             return redirect("ledger:import_preview", pk=batch.pk)
     return render(request, "ledger/import_start.html", {"form": form})
 
@@ -397,8 +483,9 @@ def import_preview(request, pk):
             if key.startswith("unit:"):
                 unit = units.filter(name=value).first()
                 if unit is None:
-                    map_errors.append(_("No unit named “%(name)s” in your scope.")
-                                      % {"name": value})
+                    map_errors.append(
+                        _("No unit named “%(name)s” in your scope.") % {"name": value}
+                    )
                 else:
                     mapping["units"][key[5:]] = unit.pk
             elif key.startswith("person:"):
@@ -414,11 +501,18 @@ def import_preview(request, pk):
     batch.report = report.summary()
     batch.save(update_fields=["report"])
     outcomes = _page(request, report.outcomes, 200)
-    return render(request, "ledger/import_preview.html", {
-        "batch": batch, "report": report, "outcomes": outcomes, "map_errors": map_errors,
-        "create_missing": create_missing,
-        "unit_names": visible_units(request.user).values_list("name", flat=True)[:2000],
-    })
+    return render(
+        request,
+        "ledger/import_preview.html",
+        {
+            "batch": batch,
+            "report": report,
+            "outcomes": outcomes,
+            "map_errors": map_errors,
+            "create_missing": create_missing,
+            "unit_names": visible_units(request.user).values_list("name", flat=True)[:2000],
+        },
+    )
 
 
 @login_required
@@ -433,14 +527,19 @@ def import_confirm(request, pk):
     try:
         report = run(data, _options(batch, create_missing), actor=request.user, commit=True)
     except ImportFailed as exc:
-        messages.error(request, _("Nothing was written: %(n)s errors remain.")
-                       % {"n": len(exc.report.errors)})
-        return redirect(f"{request.path.replace('confirm', 'preview')}"
-                        f"{'?create=1' if create_missing else ''}")
+        messages.error(
+            request, _("Nothing was written: %(n)s errors remain.") % {"n": len(exc.report.errors)}
+        )
+        return redirect(
+            f"{request.path.replace('confirm', 'preview')}{'?create=1' if create_missing else ''}"
+        )
     plan = Plan.objects.get(name=batch.plan_name, year=report.year)
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.COMMITTED, plan=plan,
-                                                   report=report.summary())
-    messages.success(request, _("Imported: %(new)s new, %(changed)s changed, %(unchanged)s "
-                                "unchanged.") % {"new": report.new, "changed": report.changed,
-                                                 "unchanged": report.unchanged})
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportBatch.Status.COMMITTED, plan=plan, report=report.summary()
+    )
+    messages.success(
+        request,
+        _("Imported: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.")
+        % {"new": report.new, "changed": report.changed, "unchanged": report.unchanged},
+    )
     return redirect("ledger:plan_detail", pk=plan.pk)

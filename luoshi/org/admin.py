@@ -29,9 +29,15 @@ class UnitAdmin(admin.ModelAdmin):
             fields = {f: form.cleaned_data[f] for f in form.changed_data if f != "parent"}
             services.update_unit(request.user, Unit.objects.get(pk=obj.pk), **fields)
         else:
-            created = services.create_unit(request.user, obj.name, obj.parent, kind=obj.kind,
-                                           short_name=obj.short_name, code=obj.code,
-                                           sort_key=obj.sort_key)
+            created = services.create_unit(
+                request.user,
+                obj.name,
+                obj.parent,
+                kind=obj.kind,
+                short_name=obj.short_name,
+                code=obj.code,
+                sort_key=obj.sort_key,
+            )
             obj.pk = created.pk
 
 
@@ -47,5 +53,6 @@ class PersonAdmin(UserAdmin):
         (_("Person"), {"fields": ("full_name", "title", "unit", "phone", "email")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser")}),
     )
-    add_fieldsets = ((None, {"fields": ("username", "full_name", "unit", "password1",
-                                        "password2")}),)
+    add_fieldsets = (
+        (None, {"fields": ("username", "full_name", "unit", "password1", "password2")}),
+    )

@@ -8,13 +8,23 @@ from .scope import visible_people, visible_units
 
 
 class UnitSerializer(serializers.ModelSerializer):
-    parent = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), allow_null=True,
-                                                required=False)
+    parent = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects.all(), allow_null=True, required=False
+    )
 
     class Meta:
         model = Unit
-        fields = ["id", "name", "short_name", "code", "kind", "parent", "depth", "sort_key",
-                  "is_active"]
+        fields = [
+            "id",
+            "name",
+            "short_name",
+            "code",
+            "kind",
+            "parent",
+            "depth",
+            "sort_key",
+            "is_active",
+        ]
         read_only_fields = ["depth"]
 
 
@@ -24,16 +34,30 @@ class PersonSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Person
-        fields = ["id", "username", "full_name", "title", "unit", "phone", "email", "is_active",
-                  "roles"]
+        fields = [
+            "id",
+            "username",
+            "full_name",
+            "title",
+            "unit",
+            "phone",
+            "email",
+            "is_active",
+            "roles",
+        ]
         read_only_fields = ["username"]
 
     def get_roles(self, person) -> list[dict]:
         return [{"role": g.role, "unit": g.unit_id} for g in person.grants.all()]
 
 
-class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                  mixins.UpdateModelMixin, viewsets.GenericViewSet):
+class UnitViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
     serializer_class = UnitSerializer
     filterset_fields = ["kind", "parent", "is_active"]
     ordering_fields = ["name", "path"]
@@ -43,25 +67,33 @@ class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
 
     def perform_create(self, serializer):
         d = dict(serializer.validated_data)
-        serializer.instance = services.create_unit(self.request.user, d.pop("name"),
-                                                   d.pop("parent", None), **d)
+        serializer.instance = services.create_unit(
+            self.request.user, d.pop("name"), d.pop("parent", None), **d
+        )
 
     def perform_update(self, serializer):
-        serializer.instance = services.update_unit(self.request.user, serializer.instance,
-                                                   **serializer.validated_data)
+        serializer.instance = services.update_unit(
+            self.request.user, serializer.instance, **serializer.validated_data
+        )
 
 
-class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                    viewsets.GenericViewSet):
+class PersonViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
     serializer_class = PersonSerializer
     filterset_fields = ["unit", "is_active"]
     search_fields = ["full_name"]
 
     def get_queryset(self):
-        return visible_people(self.request.user).prefetch_related("grants").order_by(
-            "full_name", "id")
+        return (
+            visible_people(self.request.user).prefetch_related("grants").order_by("full_name", "id")
+        )
 
     def perform_create(self, serializer):
         d = dict(serializer.validated_data)
-        serializer.instance = services.create_person(self.request.user, d.pop("full_name"),
-                                                     d.pop("unit"), **d)
+        serializer.instance = services.create_person(
+            self.request.user, d.pop("full_name"), d.pop("unit"), **d
+        )

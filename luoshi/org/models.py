@@ -26,14 +26,25 @@ class Unit(models.Model):
     name = models.CharField(_("name"), max_length=200, db_index=True)
     short_name = models.CharField(_("short name"), max_length=100, blank=True, db_index=True)
     code = models.CharField(_("code"), max_length=64, unique=True, null=True, blank=True)
-    kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices,
-                            default=UnitKind.OTHER)
-    parent = models.ForeignKey("self", verbose_name=_("parent unit"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="children")
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=UnitKind.choices, default=UnitKind.OTHER
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
     path = models.CharField(max_length=255, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
-    sort_key = models.CharField(_("sort key"), max_length=100, blank=True,
-                                help_text=_("Editable ordering key (pinyin guesses are unreliable)."))
+    sort_key = models.CharField(
+        _("sort key"),
+        max_length=100,
+        blank=True,
+        help_text=_("Editable ordering key (pinyin guesses are unreliable)."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -54,8 +65,14 @@ class Person(AbstractUser):
 
     full_name = models.CharField(_("name"), max_length=100, db_index=True)
     title = models.CharField(_("title"), max_length=100, blank=True)
-    unit = models.ForeignKey(Unit, verbose_name=_("unit"), null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="people")
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="people",
+    )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
 
     objects = UserManager()
@@ -85,11 +102,13 @@ class Role(models.TextChoices):
 class RoleGrant(models.Model):
     """A role held by a person over a unit's subtree (DOMAIN.md, roles)."""
 
-    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.CASCADE,
-                               related_name="grants")
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="grants"
+    )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
-    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.CASCADE,
-                             related_name="grants")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="grants"
+    )
 
     class Meta:
         verbose_name = _("role grant")

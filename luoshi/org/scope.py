@@ -14,10 +14,10 @@ from .models import Role, RoleGrant, Unit
 class Scope:
     person_id: int | None
     is_admin: bool = False
-    supervise: tuple[str, ...] = ()   # unit paths: everything at and below
-    lead: tuple[str, ...] = ()        # leader's unit subtree
-    manage: tuple[str, ...] = ()      # unit admin's subtree
-    report: tuple[int, ...] = ()      # reporter's own units (not subtrees)
+    supervise: tuple[str, ...] = ()  # unit paths: everything at and below
+    lead: tuple[str, ...] = ()  # leader's unit subtree
+    manage: tuple[str, ...] = ()  # unit admin's subtree
+    report: tuple[int, ...] = ()  # reporter's own units (not subtrees)
     roles: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -67,8 +67,9 @@ def scope_for(person) -> Scope:
     cached = getattr(person, "_luoshi_scope", None)
     if cached is not None:
         return cached
-    grants = list(RoleGrant.objects.filter(person=person).values_list("role", "unit__path",
-                                                                       "unit_id"))
+    grants = list(
+        RoleGrant.objects.filter(person=person).values_list("role", "unit__path", "unit_id")
+    )
     roles = frozenset(r for r, _, _ in grants)
     scope = Scope(
         person_id=person.pk,

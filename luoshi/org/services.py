@@ -35,18 +35,30 @@ def _segment(n: int) -> str:
 def _next_child_numbers(parent: Unit | None, count: int) -> list[int]:
     siblings = Unit.objects.filter(parent=parent)
     last = siblings.aggregate(m=Max("path"))["m"]
-    start = int(last[-(PATH_STEP + 1):-1]) if last else 0
+    start = int(last[-(PATH_STEP + 1) : -1]) if last else 0
     return list(range(start + 1, start + 1 + count))
 
 
 def unit_snapshot(u: Unit) -> dict:
-    return {"name": u.name, "short_name": u.short_name, "code": u.code, "kind": u.kind,
-            "parent": u.parent_id, "is_active": u.is_active}
+    return {
+        "name": u.name,
+        "short_name": u.short_name,
+        "code": u.code,
+        "kind": u.kind,
+        "parent": u.parent_id,
+        "is_active": u.is_active,
+    }
 
 
 def person_snapshot(p: Person) -> dict:
-    return {"username": p.username, "full_name": p.full_name, "title": p.title,
-            "unit": p.unit_id, "phone": p.phone, "is_active": p.is_active}
+    return {
+        "username": p.username,
+        "full_name": p.full_name,
+        "title": p.title,
+        "unit": p.unit_id,
+        "phone": p.phone,
+        "is_active": p.is_active,
+    }
 
 
 def _check_manages(actor, unit: Unit | None) -> None:
@@ -78,17 +90,26 @@ def create_units(actor, specs: Iterable[dict]) -> list[Unit]:
         numbers = _next_child_numbers(parent, len(group))
         for spec, n in zip(group, numbers, strict=True):
             prefix = parent.path if parent else ""
-            created.append(Unit(
-                name=spec["name"].strip(), short_name=spec.get("short_name", ""),
-                code=spec.get("code") or None, kind=spec.get("kind") or UnitKind.OTHER,
-                parent=parent, path=prefix + _segment(n),
-                depth=(parent.depth + 1) if parent else 0, sort_key=spec.get("sort_key", ""),
-            ))
+            created.append(
+                Unit(
+                    name=spec["name"].strip(),
+                    short_name=spec.get("short_name", ""),
+                    code=spec.get("code") or None,
+                    kind=spec.get("kind") or UnitKind.OTHER,
+                    parent=parent,
+                    path=prefix + _segment(n),
+                    depth=(parent.depth + 1) if parent else 0,
+                    sort_key=spec.get("sort_key", ""),
+                )
+            )
     Unit.objects.bulk_create(created)
-    audit.record(actor, [
-        audit.Entry("create", "org.unit", u.pk, u.name, audit.diff({}, unit_snapshot(u)))
-        for u in created
-    ])
+    audit.record(
+        actor,
+        [
+            audit.Entry("create", "org.unit", u.pk, u.name, audit.diff({}, unit_snapshot(u)))
+            for u in created
+        ],
+    )
     return created
 
 
@@ -100,8 +121,10 @@ def create_unit(actor, name: str, parent: Unit | None = None, **fields) -> Unit:
 def update_unit(actor, unit: Unit, **fields) -> Unit:
     _check_manages(actor, unit)
     if "parent" in fields and fields["parent"] != unit.parent:
-        raise RuleViolation(_("Moving a unit to another parent is done by an administrator in "
-                              "the admin site."), field="parent")
+        raise RuleViolation(
+            _("Moving a unit to another parent is done by an administrator in the admin site."),
+            field="parent",
+        )
     before = unit_snapshot(unit)
     for k, v in fields.items():
         setattr(unit, k, v)
@@ -129,9 +152,14 @@ def create_people(actor, specs: Iterable[dict]) -> list[Person]:
         name = (spec.get("full_name") or "").strip()
         if not name:
             raise RuleViolation(_("A person needs a name."), field="full_name")
-        p = Person(username=spec.get("username") or _username_for(name), full_name=name,
-                   title=spec.get("title", ""), unit=unit, phone=spec.get("phone", ""),
-                   email=spec.get("email", ""))
+        p = Person(
+            username=spec.get("username") or _username_for(name),
+            full_name=name,
+            title=spec.get("title", ""),
+            unit=unit,
+            phone=spec.get("phone", ""),
+            email=spec.get("email", ""),
+        )
         if spec.get("password"):
             p.set_password(spec["password"])
         else:
@@ -141,12 +169,26 @@ def create_people(actor, specs: Iterable[dict]) -> list[Person]:
     grants = []
     for p, spec in zip(people, specs, strict=True):
         for role in spec.get("roles", ()):
-            grants.append(RoleGrant(person=p, role=Role(role), unit=spec.get("role_unit") or p.unit))
+            grants.append(
+                RoleGrant(person=p, role=Role(role), unit=spec.get("role_unit") or p.unit)
+            )
     RoleGrant.objects.bulk_create(grants)
-    entries = [audit.Entry("create", "org.person", p.pk, p.display_name,
-                           audit.diff({}, person_snapshot(p))) for p in people]
-    entries += [audit.Entry("grant", "org.person", g.person_id, str(g.person),
-                            {"role": [None, g.role], "unit": [None, g.unit_id]}) for g in grants]
+    entries = [
+        audit.Entry(
+            "create", "org.person", p.pk, p.display_name, audit.diff({}, person_snapshot(p))
+        )
+        for p in people
+    ]
+    entries += [
+        audit.Entry(
+            "grant",
+            "org.person",
+            g.person_id,
+            str(g.person),
+            {"role": [None, g.role], "unit": [None, g.unit_id]},
+        )
+        for g in grants
+    ]
     audit.record(actor, entries)
     return people
 
@@ -158,11 +200,24 @@ def create_person(actor, full_name: str, unit: Unit | None, **fields) -> Person:
 @transaction.atomic
 def grant_role(actor, person: Person, role: str, unit: Unit) -> RoleGrant:
     _check_manages(actor, unit)
-    if role in (Role.ADMIN, Role.SUPERVISOR) and actor is not None \
-            and not scope_for(actor).is_admin:
+    if (
+        role in (Role.ADMIN, Role.SUPERVISOR)
+        and actor is not None
+        and not scope_for(actor).is_admin
+    ):
         raise OutOfScope(_("Only an administrator may grant this role."))
     grant, created = RoleGrant.objects.get_or_create(person=person, role=role, unit=unit)
     if created:
-        audit.record(actor, [audit.Entry("grant", "org.person", person.pk, str(person),
-                                         {"role": [None, role], "unit": [None, unit.pk]})])
+        audit.record(
+            actor,
+            [
+                audit.Entry(
+                    "grant",
+                    "org.person",
+                    person.pk,
+                    str(person),
+                    {"role": [None, role], "unit": [None, unit.pk]},
+                )
+            ],
+        )
     return grant

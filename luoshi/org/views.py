@@ -24,9 +24,16 @@ def unit_detail(request, pk):
         raise Http404
     people = visible_people(request.user).filter(unit=unit).prefetch_related("grants")
     children = visible_units(request.user).filter(parent=unit).order_by("path")
-    return render(request, "org/unit_detail.html", {
-        "unit": unit, "people": Paginator(people, 100).get_page(request.GET.get("page")),
-        "children": children, "manages": scope_for(request.user).manages_unit(unit)})
+    return render(
+        request,
+        "org/unit_detail.html",
+        {
+            "unit": unit,
+            "people": Paginator(people, 100).get_page(request.GET.get("page")),
+            "children": children,
+            "manages": scope_for(request.user).manages_unit(unit),
+        },
+    )
 
 
 @login_required

@@ -9,8 +9,13 @@ from luoshi.core.models import AuditRecord
 
 def _write(n):
     with transaction.atomic():
-        audit.record(None, [audit.Entry("update", "test.thing", i, f"thing {i}",
-                                        {"x": [i, i + 1]}) for i in range(n)])
+        audit.record(
+            None,
+            [
+                audit.Entry("update", "test.thing", i, f"thing {i}", {"x": [i, i + 1]})
+                for i in range(n)
+            ],
+        )
 
 
 def test_chain_links_every_record(db):
@@ -31,7 +36,7 @@ def test_records_cannot_be_updated_or_deleted(db):
     with pytest.raises(ValueError):
         rec.delete()
     # Even a bulk UPDATE / DELETE that bypasses the model is refused by the database.
-    for statement in (AuditRecord.objects.update, ):
+    for statement in (AuditRecord.objects.update,):
         with pytest.raises(DatabaseError), transaction.atomic():
             statement(actor_name="forged")
     with pytest.raises(DatabaseError), transaction.atomic():
@@ -62,6 +67,7 @@ def test_diff_lists_only_changed_fields():
     import datetime as dt
     from decimal import Decimal
 
-    assert audit.diff({"a": 1, "b": dt.date(2026, 1, 2), "c": Decimal("1.50")},
-                      {"a": 1, "b": dt.date(2026, 1, 3), "c": Decimal("1.5")}) == {
-        "b": ["2026-01-02", "2026-01-03"]}
+    assert audit.diff(
+        {"a": 1, "b": dt.date(2026, 1, 2), "c": Decimal("1.50")},
+        {"a": 1, "b": dt.date(2026, 1, 3), "c": Decimal("1.5")},
+    ) == {"b": ["2026-01-02", "2026-01-03"]}

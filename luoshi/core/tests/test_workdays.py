@@ -10,21 +10,24 @@ D = dt.date
 cal = WorkCalendar()
 
 
-@pytest.mark.parametrize(("day", "working"), [
-    (D(2026, 1, 1), False),    # New Year's Day
-    (D(2026, 1, 4), True),     # make-up Sunday
-    (D(2026, 2, 14), True),    # make-up Saturday before Spring Festival
-    (D(2026, 2, 16), False),   # Spring Festival holiday
-    (D(2026, 2, 23), False),
-    (D(2026, 2, 24), True),
-    (D(2026, 2, 28), True),    # make-up Saturday after Spring Festival
-    (D(2026, 9, 20), True),    # make-up Sunday before National Day
-    (D(2026, 10, 1), False),
-    (D(2026, 10, 7), False),
-    (D(2026, 10, 10), True),   # make-up Saturday after National Day
-    (D(2026, 10, 12), True),
-    (D(2026, 3, 7), False),    # an ordinary Saturday
-])
+@pytest.mark.parametrize(
+    ("day", "working"),
+    [
+        (D(2026, 1, 1), False),  # New Year's Day
+        (D(2026, 1, 4), True),  # make-up Sunday
+        (D(2026, 2, 14), True),  # make-up Saturday before Spring Festival
+        (D(2026, 2, 16), False),  # Spring Festival holiday
+        (D(2026, 2, 23), False),
+        (D(2026, 2, 24), True),
+        (D(2026, 2, 28), True),  # make-up Saturday after Spring Festival
+        (D(2026, 9, 20), True),  # make-up Sunday before National Day
+        (D(2026, 10, 1), False),
+        (D(2026, 10, 7), False),
+        (D(2026, 10, 10), True),  # make-up Saturday after National Day
+        (D(2026, 10, 12), True),
+        (D(2026, 3, 7), False),  # an ordinary Saturday
+    ],
+)
 def test_is_working_day(day, working):
     assert cal.is_working_day(day) is working
 

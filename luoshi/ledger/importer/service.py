@@ -28,7 +28,7 @@ from luoshi.org.services import split_name_title
 from .. import rules
 from ..access import can_create_plans, can_manage_plan
 from ..models import Assignment, Category, Milestone, Plan, Task, TaskStatus
-from .parse import ParsedTask, RowError, parse_workbook
+from .parse import ParsedTask, parse_workbook
 
 # The fields an import sets on a task, compared to decide new / changed / unchanged.
 COMPARED = (

@@ -24,10 +24,18 @@ def plan(orgtree):
 
 
 def test_create_then_update_with_versions(api, plan, orgtree):
-    resp = api.post("/api/tasks/", {
-        "plan": plan.pk, "title": "新建任务", "responsible_units": [orgtree.a1.pk],
-        "cooperating_units": [orgtree.b1.pk], "deadline": "2026-06-30", "key_task": True,
-    }, format="json")
+    resp = api.post(
+        "/api/tasks/",
+        {
+            "plan": plan.pk,
+            "title": "新建任务",
+            "responsible_units": [orgtree.a1.pk],
+            "cooperating_units": [orgtree.b1.pk],
+            "deadline": "2026-06-30",
+            "key_task": True,
+        },
+        format="json",
+    )
     assert resp.status_code == 201, resp.content
     body = resp.json()
     assert body["no"] == "1" and body["version"] == 1
@@ -54,19 +62,41 @@ def test_create_then_update_with_versions(api, plan, orgtree):
 def test_validation_errors_name_the_field(api, plan, orgtree):
     resp = api.post("/api/tasks/", {"plan": plan.pk, "title": "无单位"}, format="json")
     assert resp.status_code == 400 and "responsible_units" in resp.json()
-    resp = api.post("/api/tasks/", {"plan": plan.pk, "title": "x", "deadline": "2026-02-30",
-                                    "responsible_units": [orgtree.a1.pk]}, format="json")
+    resp = api.post(
+        "/api/tasks/",
+        {
+            "plan": plan.pk,
+            "title": "x",
+            "deadline": "2026-02-30",
+            "responsible_units": [orgtree.a1.pk],
+        },
+        format="json",
+    )
     assert resp.status_code == 400 and "deadline" in resp.json()
-    resp = api.post("/api/tasks/", {"plan": plan.pk, "title": "x", "ongoing": True,
-                                    "deadline": "2026-03-01",
-                                    "responsible_units": [orgtree.a1.pk]}, format="json")
+    resp = api.post(
+        "/api/tasks/",
+        {
+            "plan": plan.pk,
+            "title": "x",
+            "ongoing": True,
+            "deadline": "2026-03-01",
+            "responsible_units": [orgtree.a1.pk],
+        },
+        format="json",
+    )
     assert resp.status_code == 400 and "deadline" in resp.json()
 
 
 def test_list_filters_and_pagination(api, plan, orgtree):
     for i in range(3):
-        services.create_task(None, plan, title=f"甲任务{i}", responsible_units=[orgtree.a1],
-                             key_task=i == 0, deadline=f"2026-0{i + 3}-01")
+        services.create_task(
+            None,
+            plan,
+            title=f"甲任务{i}",
+            responsible_units=[orgtree.a1],
+            key_task=i == 0,
+            deadline=f"2026-0{i + 3}-01",
+        )
     services.create_task(None, plan, title="乙任务", responsible_units=[orgtree.b1])
     assert api.get("/api/tasks/").json()["count"] == 4
     assert api.get(f"/api/tasks/?unit={orgtree.a.pk}").json()["count"] == 3  # with subunits
@@ -94,8 +124,15 @@ def test_openapi_document(client):
     assert resp.status_code == 200
     doc = resp.json()
     assert doc["openapi"].startswith("3.")
-    for path in ("/api/tasks/", "/api/tasks/{id}/", "/api/units/", "/api/people/",
-                 "/api/plans/", "/api/categories/", "/api/milestones/"):
+    for path in (
+        "/api/tasks/",
+        "/api/tasks/{id}/",
+        "/api/units/",
+        "/api/people/",
+        "/api/plans/",
+        "/api/categories/",
+        "/api/milestones/",
+    ):
         assert path in doc["paths"], path
     params = {p["name"] for p in doc["paths"]["/api/tasks/"]["get"]["parameters"]}
     assert {"plan", "unit", "lead_leader", "key_task", "status", "q", "page"} <= params
@@ -103,14 +140,29 @@ def test_openapi_document(client):
 
 def test_every_api_write_is_audited(api, plan, orgtree):
     before = AuditRecord.objects.count()
-    m = api.post("/api/milestones/", {"task": services.create_task(
-        None, plan, title="t", responsible_units=[orgtree.a1]).pk, "date": "2026-04-01",
-        "name": "节点"}, format="json")
+    m = api.post(
+        "/api/milestones/",
+        {
+            "task": services.create_task(None, plan, title="t", responsible_units=[orgtree.a1]).pk,
+            "date": "2026-04-01",
+            "name": "节点",
+        },
+        format="json",
+    )
     assert m.status_code == 201
-    assert api.patch(f"/api/milestones/{m.json()['id']}/", {"reached_on": "2026-03-30",
-                                                            "version": 1},
-                     format="json").status_code == 200
+    assert (
+        api.patch(
+            f"/api/milestones/{m.json()['id']}/",
+            {"reached_on": "2026-03-30", "version": 1},
+            format="json",
+        ).status_code
+        == 200
+    )
     assert api.delete(f"/api/milestones/{m.json()['id']}/").status_code == 204
     actions = list(AuditRecord.objects.filter(pk__gt=before).values_list("object_type", "action"))
-    assert actions == [("ledger.task", "create"), ("ledger.milestone", "create"),
-                       ("ledger.milestone", "update"), ("ledger.milestone", "delete")]
+    assert actions == [
+        ("ledger.task", "create"),
+        ("ledger.milestone", "create"),
+        ("ledger.milestone", "update"),
+        ("ledger.milestone", "delete"),
+    ]

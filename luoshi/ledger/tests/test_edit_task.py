@@ -13,9 +13,19 @@ def plan(orgtree):
 
 
 def _form(task, orgtree, **over):
-    data = {"no": task.no, "title": task.title, "responsible_units": [orgtree.a1.pk],
-            "status": task.status, "version": task.version, "content": "", "measure": "",
-            "source_kind": "", "source_ref": "", "notes": "", "frequency": ""}
+    data = {
+        "no": task.no,
+        "title": task.title,
+        "responsible_units": [orgtree.a1.pk],
+        "status": task.status,
+        "version": task.version,
+        "content": "",
+        "measure": "",
+        "source_kind": "",
+        "source_ref": "",
+        "notes": "",
+        "frequency": "",
+    }
     data.update(over)
     return data
 
@@ -26,9 +36,16 @@ def test_create_task_on_the_page(orgtree, plan):
     page = client.get(f"/plans/{plan.pk}/tasks/new/")
     assert page.status_code == 200
     token = page.cookies["csrftoken"].value
-    resp = client.post(f"/plans/{plan.pk}/tasks/new/", {
-        "csrfmiddlewaretoken": token, "title": "页面新建", "responsible_units": [orgtree.a1.pk],
-        "status": "not_started", "deadline": "2026-06-30"})
+    resp = client.post(
+        f"/plans/{plan.pk}/tasks/new/",
+        {
+            "csrfmiddlewaretoken": token,
+            "title": "页面新建",
+            "responsible_units": [orgtree.a1.pk],
+            "status": "not_started",
+            "deadline": "2026-06-30",
+        },
+    )
     assert resp.status_code == 302
     task = Task.objects.get(title="页面新建")
     assert task.no == "1" and str(task.deadline) == "2026-06-30"
@@ -39,9 +56,10 @@ def test_create_task_on_the_page(orgtree, plan):
 
 def test_validation_errors_are_shown_and_nothing_saved(orgtree, plan, client):
     client.force_login(orgtree.supervisor)
-    resp = client.post(f"/plans/{plan.pk}/tasks/new/", {
-        "title": "", "responsible_units": [], "status": "not_started",
-        "deadline": "2026-02-30"})
+    resp = client.post(
+        f"/plans/{plan.pk}/tasks/new/",
+        {"title": "", "responsible_units": [], "status": "not_started", "deadline": "2026-02-30"},
+    )
     assert resp.status_code == 200
     errors = resp.context["form"].errors
     assert {"title", "responsible_units", "deadline"} <= set(errors)
@@ -65,8 +83,9 @@ def test_stale_edit_is_refused_with_a_clear_message(orgtree, plan, client):
 
 
 def test_task_page_shows_fields_subtasks_milestones_history(orgtree, plan, client):
-    parent = services.create_task(None, plan, title="父任务", responsible_units=[orgtree.a1],
-                                  deadline="2026-12-31")
+    parent = services.create_task(
+        None, plan, title="父任务", responsible_units=[orgtree.a1], deadline="2026-12-31"
+    )
     services.create_task(None, plan, parent=parent, title="子任务", responsible_units=[orgtree.a1])
     services.create_milestone(None, parent, date="2026-06-30", name="过半")
     services.update_task(None, parent, None, title="父任务（改）")

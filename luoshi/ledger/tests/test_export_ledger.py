@@ -17,8 +17,11 @@ EXAMPLE = Path(__file__).parent / "data" / "ledger-example.xlsx"
 
 
 def _import(orgtree):
-    run(EXAMPLE.read_bytes(), Options(plan_name="示例台账", owner_unit=orgtree.office,
-                                      create_missing=True), commit=True)
+    run(
+        EXAMPLE.read_bytes(),
+        Options(plan_name="示例台账", owner_unit=orgtree.office, create_missing=True),
+        commit=True,
+    )
     return Plan.objects.get(name="示例台账")
 
 
@@ -30,12 +33,21 @@ def _rows(data):
 def test_export_has_the_layout_dates_and_progress_columns(orgtree):
     plan = _import(orgtree)
     task = Task.objects.get(plan=plan, no="2")
-    services.update_task(None, task, None, progress="已开通15条", problems="=HYPERLINK(\"x\")",
-                         percent=50)
+    services.update_task(
+        None, task, None, progress="已开通15条", problems='=HYPERLINK("x")', percent=50
+    )
     ws, rows = _rows(export_plans(Plan.objects.filter(pk=plan.pk), Task.objects.all()))
     header = rows[2]
-    assert header[:8] == ["序号", "任务名称", "具体内容", "牵头领导", "责任单位", "配合单位",
-                          "责任人", "完成时限"]
+    assert header[:8] == [
+        "序号",
+        "任务名称",
+        "具体内容",
+        "牵头领导",
+        "责任单位",
+        "配合单位",
+        "责任人",
+        "完成时限",
+    ]
     assert {"进展情况", "存在问题", "下步计划", "完成%"} <= set(header)
     assert ws.freeze_panes == "C4"
     by_no = {r[0]: dict(zip(header, r, strict=False)) for r in rows[3:] if r[1]}
@@ -49,14 +61,19 @@ def test_export_has_the_layout_dates_and_progress_columns(orgtree):
     cell = next(c for row in ws.iter_rows() for c in row if c.value == '=HYPERLINK("x")')
     assert cell.data_type == "s"
     sections = [r[0] for r in rows[3:] if r[0] and "、" in str(r[0])]
-    assert sections == ["一、交通基础设施建设(3项)", "二、公共交通服务提升(2项)", "三、行业治理(2项)"]
+    assert sections == [
+        "一、交通基础设施建设(3项)",
+        "二、公共交通服务提升(2项)",
+        "三、行业治理(2项)",
+    ]
 
 
 def test_exported_file_reimports_unchanged(orgtree, tmp_path):
     plan = _import(orgtree)
     out = tmp_path / "out.xlsx"
     call_command("export_ledger", str(out), "--plan", plan.name)
-    report = run(out.read_bytes(), Options(plan_name=plan.name, year=2026,
-                                           owner_unit=orgtree.office))
+    report = run(
+        out.read_bytes(), Options(plan_name=plan.name, year=2026, owner_unit=orgtree.office)
+    )
     assert report.errors == []
     assert (report.new, report.changed, report.unchanged) == (0, 0, 7)

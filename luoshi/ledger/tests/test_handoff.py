@@ -16,10 +16,12 @@ from luoshi.ledger.models import Assignment, Plan
 @pytest.fixture
 def deployed(orgtree):
     plan = services.create_plan(None, name="交办计划", year=2026, owner_unit=orgtree.office)
-    t1 = services.create_task(None, plan, title="甲任务", responsible_units=[orgtree.a1],
-                              cooperating_units=[orgtree.b1])
-    t2 = services.create_task(None, plan, title="双单位任务",
-                              responsible_units=[orgtree.a1, orgtree.b1])
+    t1 = services.create_task(
+        None, plan, title="甲任务", responsible_units=[orgtree.a1], cooperating_units=[orgtree.b1]
+    )
+    t2 = services.create_task(
+        None, plan, title="双单位任务", responsible_units=[orgtree.a1, orgtree.b1]
+    )
     assert services.deploy_plan(orgtree.supervisor, plan) == 3
     return plan, t1, t2
 
@@ -70,8 +72,9 @@ def test_deployer_sees_who_has_not_acknowledged_in_working_days(orgtree, deploye
     # Sep 28, 29, 30, Oct 8, 9, 10 (make-up Saturday), 12 = 7 working days.
     handed = timezone.make_aware(dt.datetime(2026, 9, 25, 10, 0))
     Assignment.objects.filter(task__plan=plan).update(handed_off_at=handed)
-    rows = services.unacknowledged(Plan.objects.filter(pk=plan.pk), current_calendar(),
-                                   today=dt.date(2026, 10, 12))
+    rows = services.unacknowledged(
+        Plan.objects.filter(pk=plan.pk), current_calendar(), today=dt.date(2026, 10, 12)
+    )
     assert len(rows) == 3
     assert {r["working_days"] for r in rows} == {7}
 

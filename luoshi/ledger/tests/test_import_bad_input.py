@@ -12,15 +12,47 @@ GOOD_UNIT = "甲局一处"
 
 
 def test_each_fault_gets_one_error_and_commit_writes_nothing(orgtree):
-    data = workbook([
-        ["一、测试类别(6项)"],
-        ["1", "正常任务", "", "", GOOD_UNIT, "", "", "2026-06-30", "", "是", 5, "个", "每月", ""],
-        ["2", "", "缺标题", "", GOOD_UNIT, "", "", "2026-06-30", "", "", "", "", "", ""],
-        ["3", "日期不存在", "", "", GOOD_UNIT, "", "", "2026-02-30", "", "", "", "", "", ""],
-        ["4", "没有责任单位", "", "", "", "", "", "2026-06-30", "", "", "", "", "", ""],
-        ["5", "目标不是数", "", "", GOOD_UNIT, "", "", "2026-06-30", "", "", "约三十", "", "", ""],
-        ["3", "序号重复", "", "", GOOD_UNIT, "", "", "2026-06-30", "", "", "", "", "", ""],
-    ])
+    data = workbook(
+        [
+            ["一、测试类别(6项)"],
+            [
+                "1",
+                "正常任务",
+                "",
+                "",
+                GOOD_UNIT,
+                "",
+                "",
+                "2026-06-30",
+                "",
+                "是",
+                5,
+                "个",
+                "每月",
+                "",
+            ],
+            ["2", "", "缺标题", "", GOOD_UNIT, "", "", "2026-06-30", "", "", "", "", "", ""],
+            ["3", "日期不存在", "", "", GOOD_UNIT, "", "", "2026-02-30", "", "", "", "", "", ""],
+            ["4", "没有责任单位", "", "", "", "", "", "2026-06-30", "", "", "", "", "", ""],
+            [
+                "5",
+                "目标不是数",
+                "",
+                "",
+                GOOD_UNIT,
+                "",
+                "",
+                "2026-06-30",
+                "",
+                "",
+                "约三十",
+                "",
+                "",
+                "",
+            ],
+            ["3", "序号重复", "", "", GOOD_UNIT, "", "", "2026-06-30", "", "", "", "", "", ""],
+        ]
+    )
     opts = Options(plan_name="坏台账", owner_unit=orgtree.office)
     report = run(data, opts)
     errors = sorted((e["row"], e["column"], e["value"]) for e in report.errors)
@@ -49,15 +81,39 @@ def test_each_fault_gets_one_error_and_commit_writes_nothing(orgtree):
 
 
 def test_unknown_units_and_people_are_listed_not_guessed(orgtree):
-    data = workbook([
-        ["1", "任务", "", "无此人(处长)", "无此单位", "", "", "2026-06-30", "", "", "", "", "", ""],
-    ])
+    data = workbook(
+        [
+            [
+                "1",
+                "任务",
+                "",
+                "无此人(处长)",
+                "无此单位",
+                "",
+                "",
+                "2026-06-30",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ],
+        ]
+    )
     report = run(data, Options(plan_name="p", owner_unit=orgtree.office))
     assert report.unknown == {"units": ["无此单位"], "people": ["无此人"]}
     assert {e["column"] for e in report.errors} == {"责任单位", "牵头领导"}
-    mapped = run(data, Options(plan_name="p", owner_unit=orgtree.office,
-                               unit_map={"无此单位": orgtree.a.pk},
-                               person_map={"无此人": orgtree.leader_a.pk}), commit=True)
+    mapped = run(
+        data,
+        Options(
+            plan_name="p",
+            owner_unit=orgtree.office,
+            unit_map={"无此单位": orgtree.a.pk},
+            person_map={"无此人": orgtree.leader_a.pk},
+        ),
+        commit=True,
+    )
     assert mapped.errors == []
     task = Task.objects.get()
     assert task.primary_unit == orgtree.a and task.lead_leader == orgtree.leader_a
@@ -87,6 +143,7 @@ def test_an_edited_copy_updates_the_tasks_it_identifies(orgtree):
     first.refresh_from_db()
     assert str(first.deadline) == "2026-07-31" and first.version == 2
     assert Task.objects.get(no="2").primary_unit == orgtree.b1
-    rec = AuditRecord.objects.filter(object_type="ledger.task", object_id=str(first.pk),
-                                     action="import_update").get()
+    rec = AuditRecord.objects.filter(
+        object_type="ledger.task", object_id=str(first.pk), action="import_update"
+    ).get()
     assert rec.changes["deadline"] == ["2026-06-30", "2026-07-31"]

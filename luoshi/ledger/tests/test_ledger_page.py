@@ -11,10 +11,17 @@ def ledger(orgtree):
     plan = services.create_plan(None, name="台账页计划", year=2026, owner_unit=orgtree.office)
     for i in range(60):
         unit = orgtree.a1 if i % 2 else orgtree.b1
-        services.create_task(None, plan, title=f"任务{i:02d}", responsible_units=[unit],
-                             cooperating_units=[orgtree.b1], lead_leader=orgtree.leader_a,
-                             owner=orgtree.reporter_a if i == 1 else None,
-                             key_task=i % 10 == 0, deadline=f"2026-{i % 12 + 1:02d}-01")
+        services.create_task(
+            None,
+            plan,
+            title=f"任务{i:02d}",
+            responsible_units=[unit],
+            cooperating_units=[orgtree.b1],
+            lead_leader=orgtree.leader_a,
+            owner=orgtree.reporter_a if i == 1 else None,
+            key_task=i % 10 == 0,
+            deadline=f"2026-{i % 12 + 1:02d}-01",
+        )
     return plan
 
 

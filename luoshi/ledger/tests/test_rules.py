@@ -3,10 +3,13 @@ import pytest
 from luoshi.ledger import rules
 
 
-@pytest.mark.parametrize(("nos", "ordered"), [
-    (["1.10", "1.9", "1", "2", "10"], ["1", "1.9", "1.10", "2", "10"]),
-    (["3", "1.2.1", "1.2", "1"], ["1", "1.2", "1.2.1", "3"]),
-])
+@pytest.mark.parametrize(
+    ("nos", "ordered"),
+    [
+        (["1.10", "1.9", "1", "2", "10"], ["1", "1.9", "1.10", "2", "10"]),
+        (["3", "1.2.1", "1.2", "1"], ["1", "1.2", "1.2.1", "3"]),
+    ],
+)
 def test_sort_key_orders_numerically(nos, ordered):
     assert sorted(nos, key=lambda n: rules.sort_key(1, n)) == ordered
 
@@ -15,12 +18,15 @@ def test_sort_key_puts_categories_first():
     assert rules.sort_key(1, "99") < rules.sort_key(2, "1")
 
 
-@pytest.mark.parametrize(("existing", "parent", "expected"), [
-    ([], None, "1"),
-    (["1", "2", "2.1"], None, "3"),
-    (["1", "1.1", "1.2", "2"], "1", "1.3"),
-    (["1"], "1", "1.1"),
-])
+@pytest.mark.parametrize(
+    ("existing", "parent", "expected"),
+    [
+        ([], None, "1"),
+        (["1", "2", "2.1"], None, "3"),
+        (["1", "1.1", "1.2", "2"], "1", "1.3"),
+        (["1"], "1", "1.1"),
+    ],
+)
 def test_next_no(existing, parent, expected):
     assert rules.next_no(existing, parent) == expected
 

@@ -15,24 +15,53 @@ from luoshi.ledger.models import Assignment, ImportBatch, Milestone, Task
 # name -> which of B's objects fills the pattern's kwargs ("list" needs none).
 SCOPE_TABLE = {
     # pages
-    "ledger:task_list": "list", "ledger:my_tasks": "list", "ledger:plan_list": "list",
-    "ledger:plan_create": "form", "ledger:export": "export", "ledger:import_start": "form",
-    "ledger:task_detail": "task", "ledger:task_edit": "task", "ledger:task_delete": "task",
-    "ledger:milestone_add": "task", "ledger:milestone_edit": "milestone",
-    "ledger:acknowledge": "assignment", "ledger:request_reassign": "assignment",
-    "ledger:plan_detail": "plan", "ledger:plan_deploy": "plan", "ledger:task_create": "plan",
-    "ledger:import_preview": "batch", "ledger:import_confirm": "batch",
-    "org:unit_list": "list", "org:unit_detail": "unit", "org:people_list": "list",
+    "ledger:task_list": "list",
+    "ledger:my_tasks": "list",
+    "ledger:plan_list": "list",
+    "ledger:plan_create": "form",
+    "ledger:export": "export",
+    "ledger:import_start": "form",
+    "ledger:task_detail": "task",
+    "ledger:task_edit": "task",
+    "ledger:task_delete": "task",
+    "ledger:milestone_add": "task",
+    "ledger:milestone_edit": "milestone",
+    "ledger:acknowledge": "assignment",
+    "ledger:request_reassign": "assignment",
+    "ledger:plan_detail": "plan",
+    "ledger:plan_deploy": "plan",
+    "ledger:task_create": "plan",
+    "ledger:import_preview": "batch",
+    "ledger:import_confirm": "batch",
+    "org:unit_list": "list",
+    "org:unit_detail": "unit",
+    "org:people_list": "list",
     # API
-    "api-root": "public", "openapi": "public", "token": "public",
-    "unit-list": "list", "unit-detail": "unit", "person-list": "list", "person-detail": "person",
-    "plan-list": "list", "plan-detail": "plan", "plan-history": "plan", "plan-deploy": "plan",
-    "category-list": "list", "category-detail": "category", "task-list": "list",
-    "task-detail": "task", "task-history": "task", "milestone-list": "list",
-    "milestone-detail": "milestone", "assignment-list": "list",
-    "assignment-acknowledge": "assignment", "assignment-reassign-request": "assignment",
+    "api-root": "public",
+    "openapi": "public",
+    "token": "public",
+    "unit-list": "list",
+    "unit-detail": "unit",
+    "person-list": "list",
+    "person-detail": "person",
+    "plan-list": "list",
+    "plan-detail": "plan",
+    "plan-history": "plan",
+    "plan-deploy": "plan",
+    "category-list": "list",
+    "category-detail": "category",
+    "task-list": "list",
+    "task-detail": "task",
+    "task-history": "task",
+    "milestone-list": "list",
+    "milestone-detail": "milestone",
+    "assignment-list": "list",
+    "assignment-acknowledge": "assignment",
+    "assignment-reassign-request": "assignment",
     # framework pages that show no ledger data
-    "login": "public", "logout": "public", "set_language": "public",
+    "login": "public",
+    "logout": "public",
+    "set_language": "public",
     "javascript-catalog": "public",
 }
 
@@ -50,16 +79,29 @@ def walk(resolver, prefix="", ns=None):
 @pytest.fixture
 def b_world(orgtree):
     plan = services.create_plan(None, name="乙计划", year=2026, owner_unit=orgtree.b)
-    task = services.create_task(None, plan, title="乙局机密任务", responsible_units=[orgtree.b1],
-                                owner=orgtree.reporter_b)
+    task = services.create_task(
+        None, plan, title="乙局机密任务", responsible_units=[orgtree.b1], owner=orgtree.reporter_b
+    )
     ms = services.create_milestone(None, task, date="2026-05-01", name="乙节点")
     services.deploy_plan(None, plan)
     assignment = Assignment.objects.get(task=task)
-    batch = ImportBatch.objects.create(plan_name="乙计划", filename="b.xlsx", stored_as="x.xlsx",
-                                       sha256="0" * 64, uploaded_by=orgtree.reporter_b)
-    return {"plan": plan, "task": task, "milestone": ms, "assignment": assignment,
-            "unit": orgtree.b1, "person": orgtree.reporter_b, "batch": batch,
-            "category": plan.categories.create(name="乙类别", order=1)}
+    batch = ImportBatch.objects.create(
+        plan_name="乙计划",
+        filename="b.xlsx",
+        stored_as="x.xlsx",
+        sha256="0" * 64,
+        uploaded_by=orgtree.reporter_b,
+    )
+    return {
+        "plan": plan,
+        "task": task,
+        "milestone": ms,
+        "assignment": assignment,
+        "unit": orgtree.b1,
+        "person": orgtree.reporter_b,
+        "batch": batch,
+        "category": plan.categories.create(name="乙类别", order=1),
+    }
 
 
 SECRETS = ["乙局机密任务", "乙计划", "乙节点", "乙类别", "乙填报"]
@@ -73,8 +115,9 @@ def _url_for(route: str, kind: str, world) -> str:
     url = re.sub(r"\(\?P<format>[^)]*\)", ".json", url)
     url = url.replace("\\.", ".").replace("/?", "/")
     url = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(obj.pk), url)
-    url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(obj.pk) if m.group(1) != "format"
-                 else "json", url)
+    url = re.sub(
+        r"<(?:\w+:)?(\w+)>", lambda m: str(obj.pk) if m.group(1) != "format" else "json", url
+    )
     return url
 
 
@@ -97,13 +140,17 @@ def test_reporter_of_a_sees_nothing_of_b(orgtree, b_world, client):
         for method in ("get", "post", "put", "patch", "delete"):
             if method != "get" and kind in ("list", "export"):
                 continue
-            resp = getattr(client, method)(url, content_type="application/json") \
-                if method in ("put", "patch") else getattr(client, method)(url)
+            resp = (
+                getattr(client, method)(url, content_type="application/json")
+                if method in ("put", "patch")
+                else getattr(client, method)(url)
+            )
             checked += 1
             if resp.status_code in (403, 404, 405):
                 continue
             assert resp.status_code == 200 or (method == "post" and kind == "list"), (
-                f"{method.upper()} {url} ({name}) answered {resp.status_code}")
+                f"{method.upper()} {url} ({name}) answered {resp.status_code}"
+            )
             body = _text(resp)
             leaked = [s for s in SECRETS if s in body]
             assert not leaked, f"{method.upper()} {url} ({name}) shows {leaked}"
@@ -119,17 +166,27 @@ def _text(resp) -> str:
     ctype = resp.get("Content-Type", "")
     if "spreadsheetml" in ctype:
         wb = openpyxl.load_workbook(io.BytesIO(resp.content), read_only=True)
-        return " ".join(str(c) for ws in wb for row in ws.iter_rows(values_only=True)
-                        for c in row if c is not None)
+        return " ".join(
+            str(c)
+            for ws in wb
+            for row in ws.iter_rows(values_only=True)
+            for c in row
+            if c is not None
+        )
     return resp.content.decode("utf-8", "replace")
 
 
 def test_reporter_of_a_cannot_fetch_b_through_query_parameters(orgtree, b_world, client):
     client.force_login(orgtree.reporter_a)
-    for url in [f"/?plan={b_world['plan'].pk}", f"/?unit={orgtree.b.pk}",
-                f"/api/tasks/?plan={b_world['plan'].pk}", f"/api/milestones/?task="
-                f"{b_world['task'].pk}", "/?q=乙局", "/api/tasks/?q=乙局",
-                f"/export/?plan={b_world['plan'].pk}"]:
+    for url in [
+        f"/?plan={b_world['plan'].pk}",
+        f"/?unit={orgtree.b.pk}",
+        f"/api/tasks/?plan={b_world['plan'].pk}",
+        f"/api/milestones/?task={b_world['task'].pk}",
+        "/?q=乙局",
+        "/api/tasks/?q=乙局",
+        f"/export/?plan={b_world['plan'].pk}",
+    ]:
         resp = client.get(url)
         assert resp.status_code in (200, 404)
         if resp.status_code == 200:

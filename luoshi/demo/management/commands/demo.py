@@ -16,10 +16,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2026)
-        parser.add_argument("--scale", type=int, default=0,
-                            help="also import a generated ledger of N tasks (benchmarks)")
-        parser.add_argument("--if-empty", action="store_true",
-                            help="do nothing (but print the log-ins) when units already exist")
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=0,
+            help="also import a generated ledger of N tasks (benchmarks)",
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing (but print the log-ins) when units already exist",
+        )
         parser.add_argument("--quiet", action="store_true")
 
     def handle(self, *args, seed, scale, if_empty, quiet, **o):
@@ -40,8 +47,11 @@ class Command(BaseCommand):
         units = city.build_city(rng)
         # Plan 1: the bureau's 151-task ledger, as a workbook through the real importer.
         data = workbooks.bureau_ledger(rng)
-        opts = Options(plan_name="2026年市交通运输局重点工作任务台账", year=2026,
-                       owner_unit=units[city.TRANSPORT])
+        opts = Options(
+            plan_name="2026年市交通运输局重点工作任务台账",
+            year=2026,
+            owner_unit=units[city.TRANSPORT],
+        )
         try:
             report = run(data, opts, commit=True)
         except ImportFailed as exc:
@@ -50,8 +60,11 @@ class Command(BaseCommand):
             raise
         plan = Plan.objects.get(name=opts.plan_name, year=2026)
         services.deploy_plan(None, plan)
-        pending = list(Assignment.objects.filter(task__plan=plan, ack="pending")
-                       .select_related("task", "unit").order_by("id"))
+        pending = list(
+            Assignment.objects.filter(task__plan=plan, ack="pending")
+            .select_related("task", "unit")
+            .order_by("id")
+        )
         services.acknowledge(None, pending[: len(pending) * 2 // 3])
         self.stdout.write(f"bureau ledger: {report.rows} tasks in {report.categories} categories")
         # Plans 2 and 3: the city's key work and a hundred-day campaign, entered as tasks.
@@ -62,31 +75,55 @@ class Command(BaseCommand):
         office = units[city.SUPERVISION_OFFICE]
         bureaus = [u for u in units.values() if u.kind == UnitKind.BUREAU and u.depth == 1]
         districts = [u for u in units.values() if u.kind == UnitKind.DISTRICT]
-        plan = services.create_plan(None, name="2026年市政府重点工作", year=2026,
-                                    owner_unit=office, frequency="monthly")
-        campaign = services.create_plan(None, name="2026年城市更新百日攻坚行动", year=2026,
-                                        owner_unit=office, frequency="weekly")
+        plan = services.create_plan(
+            None, name="2026年市政府重点工作", year=2026, owner_unit=office, frequency="monthly"
+        )
+        campaign = services.create_plan(
+            None,
+            name="2026年城市更新百日攻坚行动",
+            year=2026,
+            owner_unit=office,
+            frequency="weekly",
+        )
         from luoshi.ledger.models import Category
 
-        cats = [Category.objects.create(plan=plan, name=n, order=i + 1) for i, n in
-                enumerate(["项目建设", "民生实事", "改革攻坚", "生态环保"])]
+        cats = [
+            Category.objects.create(plan=plan, name=n, order=i + 1)
+            for i, n in enumerate(["项目建设", "民生实事", "改革攻坚", "生态环保"])
+        ]
         leaders = list(Person.objects.filter(grants__role="leader").distinct())
         start = dt.date(2026, 1, 1)
         for i in range(40):
             unit = rng.choice(bureaus + districts)
             deadline = start + dt.timedelta(days=rng.randint(60, 360))
             services.create_task(
-                None, plan, category=cats[i % 4], title=f"市政府重点工作第{i + 1}项",
-                content="按年度目标推进", responsible_units=[unit],
-                cooperating_units=[rng.choice(bureaus)], lead_leader=rng.choice(leaders),
-                owner=unit.people.first(), start_date=start, deadline=deadline,
-                key_task=i % 3 == 0, target=rng.choice([None, 10, 50]), measure="个")
+                None,
+                plan,
+                category=cats[i % 4],
+                title=f"市政府重点工作第{i + 1}项",
+                content="按年度目标推进",
+                responsible_units=[unit],
+                cooperating_units=[rng.choice(bureaus)],
+                lead_leader=rng.choice(leaders),
+                owner=unit.people.first(),
+                start_date=start,
+                deadline=deadline,
+                key_task=i % 3 == 0,
+                target=rng.choice([None, 10, 50]),
+                measure="个",
+            )
         for i in range(20):
             unit = rng.choice(districts)
             services.create_task(
-                None, campaign, title=f"老旧小区改造攻坚任务{i + 1}", responsible_units=[unit],
-                owner=unit.people.first(), start_date=dt.date(2026, 9, 1),
-                deadline=dt.date(2026, 12, 10), key_task=True)
+                None,
+                campaign,
+                title=f"老旧小区改造攻坚任务{i + 1}",
+                responsible_units=[unit],
+                owner=unit.people.first(),
+                start_date=dt.date(2026, 9, 1),
+                deadline=dt.date(2026, 12, 10),
+                key_task=True,
+            )
         services.deploy_plan(None, plan)
 
     def load_scale(self, rng, n):
@@ -97,12 +134,15 @@ class Command(BaseCommand):
         unique = [n for n, c in counts.items() if c == 1]
         data = workbooks.scale_ledger(rng, n, names, unique, ["张建国(副局长)", "李红梅(副局长)"])
         owner = Unit.objects.get(name=city.SUPERVISION_OFFICE)
-        report = run(data, Options(plan_name=f"规模测试台账{n}", year=2026, owner_unit=owner),
-                     commit=True)
+        report = run(
+            data, Options(plan_name=f"规模测试台账{n}", year=2026, owner_unit=owner), commit=True
+        )
         self.stdout.write(f"scale ledger: {report.rows} tasks")
 
     def _logins(self):
         self.stdout.write("\nLuoshi demo city is loaded. Open http://127.0.0.1:8000 and log in:")
         for username, name, title, unit, role in city.LOGINS:
-            self.stdout.write(f"  {role.label:<22} {username:<11} / {city.DEMO_PASSWORD}"
-                              f"   ({name}, {title}, {unit})")
+            self.stdout.write(
+                f"  {role.label:<22} {username:<11} / {city.DEMO_PASSWORD}"
+                f"   ({name}, {title}, {unit})"
+            )
