@@ -36,7 +36,8 @@ if not SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set")
 
 ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+    h.strip()
+    for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
     if h.strip()
 ]
 CSRF_TRUSTED_ORIGINS = [
