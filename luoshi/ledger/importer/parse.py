@@ -32,12 +32,13 @@ HEADER_SCAN_ROWS = 20
 
 # --- results -------------------------------------------------------------------------------
 
+
 @dataclass
 class RowError:
-    row: int        # Excel row number (1-based); 0 for a problem with the whole sheet
-    column: str     # the header text as the sheet shows it, "" for whole-row problems
-    value: str      # the cell text
-    reason: str     # English
+    row: int  # Excel row number (1-based); 0 for a problem with the whole sheet
+    column: str  # the header text as the sheet shows it, "" for whole-row problems
+    value: str  # the cell text
+    reason: str  # English
     sheet: str = ""
 
 
@@ -86,9 +87,9 @@ class ParsedTask:
     source_ref: str
     source_date: dt.date | None
     extra: dict[str, str]
-    status: str | None = None       # done / in_progress / not_started / suspended / cancelled
-    deadline_label: str = ""        # "5月底前动工" -> "动工"
-    rows: list[int] = field(default_factory=list)   # every Excel row the task was read from
+    status: str | None = None  # done / in_progress / not_started / suspended / cancelled
+    deadline_label: str = ""  # "5月底前动工" -> "动工"
+    rows: list[int] = field(default_factory=list)  # every Excel row the task was read from
 
 
 @dataclass
@@ -96,27 +97,35 @@ class ParsedSheet:
     sheet: str
     title: str
     year: int | None
-    header_row: int                 # Excel row number; 0 when the sheet has no ledger header
-    numbering: str                  # through | per_section | outline
+    header_row: int  # Excel row number; 0 when the sheet has no ledger header
+    numbering: str  # through | per_section | outline
     categories: list[str]
     tasks: list[ParsedTask]
     errors: list[RowError]
     warnings: list[RowError]
-    columns: dict[str, str]         # field -> header text
+    columns: dict[str, str]  # field -> header text
     extra_columns: list[str] = field(default_factory=list)
 
 
 # --- text ----------------------------------------------------------------------------------
 
-_SPACES = {0x3000: " ", 0xA0: " ", 0x200B: None, 0x200C: None, 0x200D: None, 0xFEFF: None,
-           0x2060: None}
+_SPACES = {
+    0x3000: " ",
+    0xA0: " ",
+    0x200B: None,
+    0x200C: None,
+    0x200D: None,
+    0xFEFF: None,
+    0x2060: None,
+}
 
 
 def _text(value: object) -> str:
     """A cell as text: stripped, full-width spaces folded, inner newlines kept."""
     if isinstance(value, str):
-        if not value:
-            return ""
+        if value.isprintable():
+            # The common case, in C: no newline, no full-width or zero-width space.
+            return value.strip()
         s = value.translate(_SPACES)
         if "\r" in s:
             s = s.replace("\r\n", "\n").replace("\r", "\n")
@@ -164,9 +173,7 @@ def _hkey(text: str) -> str:
 # --- header names --------------------------------------------------------------------------
 
 _ALIASES: dict[str, str] = {
-    "no": (
-        "序号|编号|事项编号|任务编号|项目编号|序|no|number|num|itemno|taskno|seq"
-    ),
+    "no": ("序号|编号|事项编号|任务编号|项目编号|序|no|number|num|itemno|taskno|seq"),
     "title": (
         "任务名称|工作任务|重点任务|任务|事项|事项名称|工作事项|重点工作|重点工作任务|任务事项|"
         "项目名称|项目|工作名称|任务名|问题|问题描述|问题清单|反馈问题|问题表现|具体问题|"
@@ -208,22 +215,14 @@ _ALIASES: dict[str, str] = {
         "时间节点|阶段目标|节点安排|进度安排|时间节点安排|阶段性目标|节点目标|阶段安排|"
         "时序进度|时间进度安排|进度计划|milestones|milestone"
     ),
-    "key_task": (
-        "是否重点|重点|是否重点任务|重点事项|是否为重点|key|keytask|priority"
-    ),
-    "target": (
-        "目标值|目标任务量|目标数|目标数量|计划数|任务量|年度目标值|target|targetvalue"
-    ),
-    "measure": (
-        "计量单位|measure|unitofmeasure|uom"
-    ),
+    "key_task": ("是否重点|重点|是否重点任务|重点事项|是否为重点|key|keytask|priority"),
+    "target": ("目标值|目标任务量|目标数|目标数量|计划数|任务量|年度目标值|target|targetvalue"),
+    "measure": ("计量单位|measure|unitofmeasure|uom"),
     "frequency": (
         "调度频次|报送频次|报送频率|调度频率|更新频次|报送周期|调度周期|frequency|"
         "reportingfrequency"
     ),
-    "notes": (
-        "备注|说明|备注说明|notes|note|remarks|remark|comments"
-    ),
+    "notes": ("备注|说明|备注说明|notes|note|remarks|remark|comments"),
     "progress": (
         "进展情况|完成情况|推进情况|办理情况|工作进展|进展|进度情况|整改情况|整改进展|落实情况|"
         "目前进展|推进落实情况|整改落实情况|工作推进情况|进展成效|progress"
@@ -240,9 +239,7 @@ _ALIASES: dict[str, str] = {
         "状态|完成状态|办理状态|整改状态|是否完成|是否办结|是否销号|当前状态|任务状态|推进状态|"
         "status"
     ),
-    "source_kind": (
-        "来源|任务来源|事项来源|交办来源|来源类型|source|sourcekind"
-    ),
+    "source_kind": ("来源|任务来源|事项来源|交办来源|来源类型|source|sourcekind"),
     "source_ref": (
         "文号|来源文件|文件名称|批示文号|依据文件|交办文号|来源文号|文件依据|reference|"
         "sourcereference|sourceref|documentno"
@@ -251,29 +248,51 @@ _ALIASES: dict[str, str] = {
         "交办时间|来源时间|交办日期|批示时间|下达时间|批示日期|assignedon|assigneddate|"
         "handoffdate|sourcedate"
     ),
-    "category": (
-        "事项类别|类别|分类|任务类别|类型|板块|所属领域|领域|任务类型|category"
-    ),
+    "category": ("事项类别|类别|分类|任务类别|类型|板块|所属领域|领域|任务类型|category"),
 }
 _HEADER: dict[str, str] = {
     alias: name for name, aliases in _ALIASES.items() for alias in aliases.split("|")
 }
 # Tried in order when a header is longer than a known name ("联系人及电话", "完成时限（年月日）").
 _STEMS: tuple[tuple[str, str], ...] = (
-    ("序号", "no"), ("领导", "lead_leader"), ("配合", "cooperating_units"),
-    ("协办", "cooperating_units"), ("牵头单位", "lead_units"), ("牵头部门", "lead_units"),
-    ("责任单位", "responsible_units"), ("责任部门", "responsible_units"),
-    ("责任科室", "responsible_units"), ("责任处室", "responsible_units"),
-    ("责任人", "owner"), ("联系人", "owner"), ("时限", "deadline"), ("完成时间", "deadline"),
-    ("节点", "milestones"), ("频次", "frequency"), ("进展", "progress"),
-    ("完成情况", "progress"), ("下一步", "next_steps"), ("下步", "next_steps"),
-    ("备注", "notes"), ("目标值", "target"), ("任务名称", "title"), ("事项名称", "title"),
+    ("序号", "no"),
+    ("领导", "lead_leader"),
+    ("配合", "cooperating_units"),
+    ("协办", "cooperating_units"),
+    ("牵头单位", "lead_units"),
+    ("牵头部门", "lead_units"),
+    ("责任单位", "responsible_units"),
+    ("责任部门", "responsible_units"),
+    ("责任科室", "responsible_units"),
+    ("责任处室", "responsible_units"),
+    ("责任人", "owner"),
+    ("联系人", "owner"),
+    ("时限", "deadline"),
+    ("完成时间", "deadline"),
+    ("节点", "milestones"),
+    ("频次", "frequency"),
+    ("进展", "progress"),
+    ("完成情况", "progress"),
+    ("下一步", "next_steps"),
+    ("下步", "next_steps"),
+    ("备注", "notes"),
+    ("目标值", "target"),
+    ("任务名称", "title"),
+    ("事项名称", "title"),
 )
 # A bare "单位" is a measure beside a number column, otherwise an organisational unit.
 _BARE_UNIT = {"单位", "unit", "units"}
 # Fields whose several columns all count (joined); any other field takes its first column.
-_MULTI = {"content", "notes", "progress", "problems", "next_steps", "responsible_units",
-          "cooperating_units", "milestones"}
+_MULTI = {
+    "content",
+    "notes",
+    "progress",
+    "problems",
+    "next_steps",
+    "responsible_units",
+    "cooperating_units",
+    "milestones",
+}
 
 
 def _field_of(text: str) -> str | None:
@@ -302,10 +321,10 @@ def _field_of(text: str) -> str | None:
 
 @dataclass
 class _Columns:
-    by_field: dict[str, list[int]]      # field -> columns, in sheet order
-    header: dict[int, str]              # column -> header text as shown
-    sublabel: dict[int, str]            # column -> text of a second header row, if any
-    extra: list[int]                    # columns kept as extra fields
+    by_field: dict[str, list[int]]  # field -> columns, in sheet order
+    header: dict[int, str]  # column -> header text as shown
+    sublabel: dict[int, str]  # column -> text of a second header row, if any
+    extra: list[int]  # columns kept as extra fields
 
     def first(self, name: str) -> int | None:
         cols = self.by_field.get(name)
@@ -355,8 +374,20 @@ def _score(found: dict[int, str]) -> int:
 
 # --- numbering -----------------------------------------------------------------------------
 
-_CN_DIGIT = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
-             "七": 7, "八": 8, "九": 9}
+_CN_DIGIT = {
+    "〇": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN = "一二三四五六七八九十百〇零两"
 
 
@@ -461,7 +492,7 @@ def _split_count(name: str) -> tuple[str, int | None]:
     for pattern in _COUNT:
         m = pattern.search(name)
         if m:
-            return name[:m.start()].strip(_NAME_TRIM), int(m.group(1))
+            return name[: m.start()].strip(_NAME_TRIM), int(m.group(1))
     return name.strip(_NAME_TRIM), None
 
 
@@ -559,11 +590,17 @@ _STATUS_WORDS: tuple[tuple[str, str], ...] = tuple(
     (word, status)
     for status, words in (
         ("not_started", "未完成|未开始|未启动|尚未启动|尚未开始|未办理|未整改|未办结"),
-        ("done", "已完成|完成|已办结|办结|销号|已销号|已整改|整改完成|已落实|已结案|完结|已完结|"
-                 "已解决|按期完成|提前完成|已整改到位|整改到位|已达标|done|completed"),
-        ("in_progress", "正在办理|持续整改|推进中|正在推进|进行中|办理中|整改中|正在整改|序时推进|"
-                        "按序时推进|有序推进|已启动|正在实施|实施中|持续推进|正在落实|落实中|滞后|"
-                        "进度滞后|推进滞后|in progress|ongoing"),
+        (
+            "done",
+            "已完成|完成|已办结|办结|销号|已销号|已整改|整改完成|已落实|已结案|完结|已完结|"
+            "已解决|按期完成|提前完成|已整改到位|整改到位|已达标|done|completed",
+        ),
+        (
+            "in_progress",
+            "正在办理|持续整改|推进中|正在推进|进行中|办理中|整改中|正在整改|序时推进|"
+            "按序时推进|有序推进|已启动|正在实施|实施中|持续推进|正在落实|落实中|滞后|"
+            "进度滞后|推进滞后|in progress|ongoing",
+        ),
         ("suspended", "暂停|暂缓|中止|暂缓实施|suspended"),
         ("cancelled", "取消|已取消|撤销|已撤销|终止|cancelled"),
     )
@@ -596,6 +633,7 @@ _FOOTER = re.compile(
     r"^(?:填表人|填报人|制表人|审核人|联系电话|联系人[:：]|填报说明|填表说明|制表日期|填报日期|"
     r"单位负责人|主要负责人|分管领导[:：签]|负责人[:：签]|注[:：]|说明[:：]|备注[:：])"
 )
+_TOTAL = re.compile(r"^(?:合\s*计|小\s*计|总\s*计)\s*[:：]?$")
 _YEAR_WORD = re.compile(r"((?:19|20)\d{2}|[〇零一二三四五六七八九]{4})\s*年(?!\s*\d{1,2}\s*月)")
 _ATTACHMENT = re.compile(r"^(?:附件|附表)\s*\d*\s*[:：]?$")
 _TITLE_SKIP = re.compile(r"^(?:填报单位|填报时间|填报日期|单位名称|报送单位|单位[:：]|时间[:：])")
@@ -603,39 +641,53 @@ _TITLE_SKIP = re.compile(r"^(?:填报单位|填报时间|填报日期|单位名�
 
 # --- the sheet -----------------------------------------------------------------------------
 
+
 @dataclass
 class _Entry:
-    kind: str                      # "section" | "task"
-    rows: list[int]                # 0-based rows; the first is where the entry starts
+    kind: str  # "section" | "task"
+    rows: list[int]  # 0-based rows; the first is where the entry starts
     token: Token = None
-    title: str | None = None       # a heading read as a task carries its own title
-    name: str = ""                 # section name
-    count: int | None = None       # section count "(20项)"
-    level: int | None = None       # heading level (0: unnumbered)
-    number: int | None = None      # heading number
-    text: str = ""                 # heading cell text
-    section: int = -1              # index of the section the task is in
+    title: str | None = None  # a heading read as a task carries its own title
+    name: str = ""  # section name
+    count: int | None = None  # section count "(20项)"
+    level: int | None = None  # heading level (0: unnumbered)
+    number: int | None = None  # heading number
+    text: str = ""  # heading cell text
+    section: int = -1  # index of the section the task is in
     key: str = ""
     parent_key: str | None = None
     no: str = ""
 
 
 def _is_blank(value: object) -> bool:
-    return value == "" or value is None or (isinstance(value, str) and not _text(value))
+    if isinstance(value, str):
+        return not value.strip() or (len(value) < 4 and not _text(value))
+    return value is None
 
 
 def _header_texts(row: list[object]) -> list[str]:
     return [_display(_text(v)) for v in row]
 
 
-def _find_header(filled: list[list[object]]) -> tuple[int, dict[int, str]] | None:
+def _find_header(
+    filled: list[list[object]], merged: list[tuple[int, int, int, int]] = ()
+) -> tuple[int, dict[int, str]] | None:
     best = None
     for r, row in enumerate(filled[:HEADER_SCAN_ROWS]):
         found = _map_columns(_header_texts(row))
         score = _score(found)
         if score and (best is None or score > best[0]):
             best = (score, r, found)
-    return (best[1], best[2]) if best else None
+    if best is None:
+        return None
+    _, r, found = best
+    # A two-row header filled from its merges can score as well on its second row; the block
+    # starts on the first.
+    linked = any(r0 == r - 1 and r1 >= r for r0, _, r1, _ in merged)
+    if r > 0 and linked and _score(_map_columns(_header_texts(filled[r - 1]))):
+        r -= 1
+        found = _map_columns(_header_texts(filled[r]))
+    return r, found
 
 
 def find_year(rows: list[list[object]]) -> int | None:
@@ -670,23 +722,31 @@ def _title(rows: list[list[object]], header_row: int) -> str:
 class _Sheet:
     """State for parsing one sheet; parse_sheet is the interface."""
 
-    def __init__(self, sheet: SheetData, year: int | None, handoff_date: dt.date | None,
-                 add_working_days: Callable | None):
+    def __init__(
+        self,
+        sheet: SheetData,
+        year: int | None,
+        handoff_date: dt.date | None,
+        add_working_days: Callable | None,
+    ):
         self.name = sheet.name
-        self.raw = sheet.rows
+        width = max((len(r) for r in sheet.rows), default=0)
+        # Ragged rows (SheetData not from read_workbook) are padded, never mutated.
+        self.raw = [r if len(r) == width else list(r) + [""] * (width - len(r)) for r in sheet.rows]
         self.merged = sheet.merged
-        self.filled = fill_merged(sheet) if sheet.merged else sheet.rows
         self.year = year
         self.handoff_date = handoff_date
         self.add_working_days = add_working_days
-        self.errors: list[tuple[int, int, RowError]] = []     # (row, column index, error)
+        self.errors: list[tuple[int, int, RowError]] = []  # (row, column index, error)
         self.warnings: list[RowError] = []
+        self.memo: dict[tuple, tuple[bool, object]] = {}
 
     # -- reporting
     def error(self, row0: int, col: int | None, value: str, reason: str) -> None:
         column = self.cols.header.get(col, "") if col is not None else ""
-        self.errors.append((row0, -1 if col is None else col,
-                            RowError(row0 + 1, column, value, reason, self.name)))
+        self.errors.append(
+            (row0, -1 if col is None else col, RowError(row0 + 1, column, value, reason, self.name))
+        )
 
     def warn(self, row0: int, col: int | None, value: str, reason: str) -> None:
         column = self.cols.header.get(col, "") if col is not None else ""
@@ -730,25 +790,40 @@ class _Sheet:
             header.setdefault(c, f"column {_col_letter(c)}")
         self.cols = _Columns(by_field, header, sublabel, sorted(set(extra)))
         self.header_keys = {c: _hkey(t) for c, t in enumerate(top) if t}
-        self.sub_keys = ({c: _hkey(_text(v)) for c, v in enumerate(self.raw[sub_row])
-                          if _text(v)} if sub_row is not None else {})
+        self.sub_keys = (
+            {c: _hkey(_text(v)) for c, v in enumerate(self.raw[sub_row]) if _text(v)}
+            if sub_row is not None
+            else {}
+        )
         return (sub_row if sub_row is not None else hr) + 1
 
     def _is_sub_header(self, hr: int) -> bool:
         nxt = self.raw[hr + 1]
         for r0, c0, r1, c1 in self.merged:
             if r0 == hr and r1 > hr:
-                return True          # a header cell merged down over the next row
-            if r0 == r1 == hr and c1 > c0 and any(
-                    c < len(nxt) and not _is_blank(nxt[c]) for c in range(c0, c1 + 1)):
-                no_col = next((c for c, t in enumerate(_header_texts(self.filled[hr]))
-                               if _field_of(t) == "no"), None)
+                return True  # a header cell merged down over the next row
+            if (
+                r0 == r1 == hr
+                and c1 > c0
+                and any(c < len(nxt) and not _is_blank(nxt[c]) for c in range(c0, c1 + 1))
+            ):
+                no_col = next(
+                    (
+                        c
+                        for c, t in enumerate(_header_texts(self.filled[hr]))
+                        if _field_of(t) == "no"
+                    ),
+                    None,
+                )
                 if no_col is None or no_col >= len(nxt) or _is_blank(nxt[no_col]):
                     return True
         return False
 
     def _header_like(self, row: list[object]) -> bool:
-        """A header row repeated further down (a printed page break)."""
+        """A header row repeated further down (a printed page break), or a second header row
+        (the English names under the Chinese ones)."""
+        if _score(_map_columns(_header_texts(row))) >= 3:
+            return True
         hits = nonblank = 0
         for c, v in enumerate(row):
             if _is_blank(v):
@@ -785,13 +860,15 @@ class _Sheet:
                 continue
             first = _text(raw[cells[0]])
             if _FOOTER.match(first.replace(" ", "")):
-                break        # the table ends where the signatures begin
-            if self._header_like(raw) or _index_row(raw, cells):
+                break  # the table ends where the signatures begin
+            if _TOTAL.match(first):
+                continue
+            if (not _numbered(raw, no_col) and self._header_like(raw)) or _index_row(raw, cells):
                 continue
             entry = self._heading(r, raw, cells, heading_cols, no_col, title_col, wide)
             if entry is None:
                 if set(cells) <= {no_col} and no_col is not None:
-                    continue     # a pre-numbered template row with nothing in it
+                    continue  # a pre-numbered template row with nothing in it
                 token = _parse_no(self.filled[r][no_col]) if no_col is not None else None
                 entry = _Entry("task", [r], token=token)
             out.append(entry)
@@ -807,8 +884,8 @@ class _Sheet:
             if parts:
                 level, n, rest = parts
                 return _Entry("heading", [r], level=level, number=n, text=text, name=rest)
-            if c == no_col:
-                return None
+            if c == no_col and _parse_no(raw[c])[0] != "bad":
+                return None  # a bare No.: a template row, not a heading
             name, count = _split_count(text)
             if count is not None or wide.get((r, c), 1) > 1:
                 return _Entry("heading", [r], level=0, text=text, name=name, count=count)
@@ -818,9 +895,18 @@ class _Sheet:
             if token and token[0] == "o" and token[1] in (1, 2):
                 name = _text(raw[title_col])
                 text = f"{_text(raw[no_col])} {name}"
-                return _Entry("heading", [r], level=token[1], number=token[2], text=text,
-                              name=name)
+                return _Entry("heading", [r], level=token[1], number=token[2], text=text, name=name)
         return None
+
+
+def _numbered(row: list[object], no_col: int | None) -> bool:
+    """Cheap test that a row starts with a plain No., so it cannot be a repeated header."""
+    if no_col is None or no_col >= len(row):
+        return False
+    v = row[no_col]
+    return (isinstance(v, int | float) and not isinstance(v, bool)) or (
+        isinstance(v, str) and bool(_NO_DOTTED.match(v.strip()))
+    )
 
 
 def _index_row(row: list[object], cells: list[int]) -> bool:
@@ -846,27 +932,55 @@ def _col_letter(c: int) -> str:
     return letters
 
 
-def parse_sheet(sheet: SheetData, *, year: int | None = None,
-                handoff_date: dt.date | None = None,
-                add_working_days: Callable | None = None) -> ParsedSheet:
+def parse_sheet(
+    sheet: SheetData,
+    *,
+    year: int | None = None,
+    handoff_date: dt.date | None = None,
+    add_working_days: Callable | None = None,
+) -> ParsedSheet:
     """Parse one sheet. A sheet without a recognisable header comes back with header_row 0,
     no tasks and one error saying so."""
     filled = fill_merged(sheet) if sheet.merged else sheet.rows
-    located = _find_header(filled)
+    located = _find_header(filled, sheet.merged)
     if located is None:
-        return ParsedSheet(sheet.name, _title(sheet.rows, min(len(sheet.rows), 3)), year, 0,
-                           "through", [], [], [RowError(
-                               0, "", "", "no header row found: expected columns such as 序号 "
-                               "and 任务名称", sheet.name)], [], {})
+        return ParsedSheet(
+            sheet.name,
+            _title(sheet.rows, min(len(sheet.rows), 3)),
+            year,
+            0,
+            "through",
+            [],
+            [],
+            [
+                RowError(
+                    0,
+                    "",
+                    "",
+                    "no header row found: expected columns such as 序号 and 任务名称",
+                    sheet.name,
+                )
+            ],
+            [],
+            {},
+        )
     hr, found = located
     if year is None:
-        year = find_year(filled[:hr + 1]) or _year_in(sheet.name)
+        year = find_year(filled[: hr + 1]) or _year_in(sheet.name)
     state = _Sheet(sheet, year, handoff_date, add_working_days)
-    state.filled = filled
+    width = len(state.raw[0]) if state.raw else 0
+    state.filled = [r if len(r) >= width else list(r) + [""] * (width - len(r)) for r in filled]
     start = state.read_header(hr, found)
     parsed = ParsedSheet(
-        sheet=sheet.name, title=_title(filled, hr), year=year, header_row=hr + 1,
-        numbering="through", categories=[], tasks=[], errors=[], warnings=state.warnings,
+        sheet=sheet.name,
+        title=_title(filled, hr),
+        year=year,
+        header_row=hr + 1,
+        numbering="through",
+        categories=[],
+        tasks=[],
+        errors=[],
+        warnings=state.warnings,
         columns={name: state.cols.header[cols[0]] for name, cols in state.cols.by_field.items()},
         extra_columns=[state.cols.header[c] for c in state.cols.extra],
     )
@@ -882,20 +996,26 @@ def _year_in(text: str) -> int | None:
     return int(m.group(1)) if m.group(1).isdigit() else None
 
 
-def parse_workbook(sheets: list[SheetData], *, year: int | None = None,
-                   handoff_date: dt.date | None = None,
-                   add_working_days: Callable | None = None) -> list[ParsedSheet]:
+def parse_workbook(
+    sheets: list[SheetData],
+    *,
+    year: int | None = None,
+    handoff_date: dt.date | None = None,
+    add_working_days: Callable | None = None,
+) -> list[ParsedSheet]:
     """Every sheet that is a ledger (has a header row); other sheets are skipped."""
     out = []
     for sheet in sheets:
-        parsed = parse_sheet(sheet, year=year, handoff_date=handoff_date,
-                             add_working_days=add_working_days)
+        parsed = parse_sheet(
+            sheet, year=year, handoff_date=handoff_date, add_working_days=add_working_days
+        )
         if parsed.header_row:
             out.append(parsed)
     return out
 
 
 # --- structure: sections, numbering, keys --------------------------------------------------
+
 
 def _build(state: _Sheet, parsed: ParsedSheet, entries: list[_Entry]) -> None:
     cols = state.cols
@@ -917,6 +1037,13 @@ def _build(state: _Sheet, parsed: ParsedSheet, entries: list[_Entry]) -> None:
     sections = [e for e in entries if e.kind == "section"]
     cat_col = cols.first("category")
     use_cat_col = not sections and cat_col is not None
+    if sections and cat_col is not None:
+        # Section rows give the category; a 类别 column then says something else (事项类别:
+        # 批示件, 会议件 …) and is kept as it is.
+        del cols.by_field["category"]
+        cols.extra = sorted([*cols.extra, cat_col])
+        parsed.columns.pop("category", None)
+        parsed.extra_columns = [cols.header[c] for c in cols.extra]
     categories: list[str] = []
     section_idx = -1
     current: str | None = None
@@ -948,8 +1075,16 @@ def _build(state: _Sheet, parsed: ParsedSheet, entries: list[_Entry]) -> None:
         _dotted_keys(state, tasks, per_section=parsed.numbering == "per_section")
 
     if no_col is None and tasks:
-        state.error(parsed.header_row - 1, None, "",
-                    "no 序号 (No.) column: tasks cannot be identified")
+        state.error(
+            parsed.header_row - 1, None, "", "no 序号 (No.) column: tasks cannot be identified"
+        )
+    if "responsible_units" not in cols.by_field and tasks:
+        state.warn(
+            parsed.header_row - 1,
+            None,
+            "",
+            "no 责任单位 (responsible unit) column: the tasks have no responsible unit",
+        )
 
     parents = {e.parent_key for e in tasks if e.parent_key}
     for e in tasks:
@@ -997,8 +1132,9 @@ def _dotted_keys(state: _Sheet, tasks: list[_Entry], *, per_section: bool) -> No
         scope = f"{e.name}|" if per_section else ""
         e.key = scope + e.no
         if e.key in seen:
-            state.error(r, no_col, value or e.no, _duplicate(e.no, seen[e.key], state.filled[r]
-                                                               [no_col]))
+            state.error(
+                r, no_col, value or e.no, _duplicate(e.no, seen[e.key], state.filled[r][no_col])
+            )
             e.key = ""
             continue
         seen[e.key] = r
@@ -1063,8 +1199,12 @@ def _outline_keys(state: _Sheet, entries: list[_Entry]) -> None:
         e.no = ".".join(map(str, prefix + own))
         levels = {lv: v for lv, v in levels.items() if lv < level}
         if e.no in seen:
-            state.error(r, no_col, value or e.no, f"duplicate No. {value or e.no} "
-                        f"(also on row {seen[e.no] + 1})")
+            state.error(
+                r,
+                no_col,
+                value or e.no,
+                f"duplicate No. {value or e.no} (also on row {seen[e.no] + 1})",
+            )
             continue
         seen[e.no] = r
         e.key = e.no
@@ -1080,12 +1220,17 @@ def _check_counts(state: _Sheet, entries: list[_Entry]) -> None:
         under = [e for e in entries if e.kind == "task" and e.section == s.section]
         top = sum(1 for e in under if not e.parent_key)
         if s.count not in (len(under), top):
-            state.warn(s.rows[0], None, s.text,
-                       f"section says {s.count} tasks but {len(under)} rows follow"
-                       + (f" ({top} top-level)" if top != len(under) else ""))
+            state.warn(
+                s.rows[0],
+                None,
+                s.text,
+                f"section says {s.count} tasks but {len(under)} rows follow"
+                + (f" ({top} top-level)" if top != len(under) else ""),
+            )
 
 
 # --- one task ------------------------------------------------------------------------------
+
 
 def _read_task(state: _Sheet, e: _Entry, has_children: bool) -> ParsedTask:
     cols = state.cols
@@ -1142,13 +1287,23 @@ def _read_task(state: _Sheet, e: _Entry, has_children: bool) -> ParsedTask:
         leaders.extend(_leader(p) for p in _split_list(t))
     if len(leaders) > 1:
         names = ", ".join(x.name for x in leaders)
-        state.warn(r0, lead_col, names,
-                   f"several lead leaders ({names}): {leaders[0].name} taken as the lead")
+        state.warn(
+            r0,
+            lead_col,
+            names,
+            f"several lead leaders ({names}): {leaders[0].name} taken as the lead",
+        )
 
-    responsible = _units([t for c in cols.by_field.get("responsible_units", [])
-                          for _, _, t in cells(c)])
-    cooperating = [u for u in _units([t for c in cols.by_field.get("cooperating_units", [])
-                                      for _, _, t in cells(c)]) if u not in responsible]
+    responsible = _units(
+        [t for c in cols.by_field.get("responsible_units", []) for _, _, t in cells(c)]
+    )
+    cooperating = [
+        u
+        for u in _units(
+            [t for c in cols.by_field.get("cooperating_units", []) for _, _, t in cells(c)]
+        )
+        if u not in responsible
+    ]
     if not responsible and not has_children and "responsible_units" in cols.by_field:
         state.error(r0, cols.first("responsible_units"), "", "no responsible unit")
 
@@ -1218,67 +1373,118 @@ def _read_task(state: _Sheet, e: _Entry, has_children: bool) -> ParsedTask:
             extra[cols.header[c]] = text
 
     return ParsedTask(
-        row=r0 + 1, sheet=state.name, no=e.no, key=e.key, parent_key=e.parent_key,
-        category=e.name or None, title=title, content=joined("content"),
+        row=r0 + 1,
+        sheet=state.name,
+        no=e.no,
+        key=e.key,
+        parent_key=e.parent_key,
+        category=e.name or None,
+        title=title,
+        content=joined("content"),
         lead_leader=leaders[0] if leaders else None,
-        responsible_units=responsible, cooperating_units=cooperating,
+        responsible_units=responsible,
+        cooperating_units=cooperating,
         owner=joined("owner", "、"),
-        deadline=deadline, ongoing=ongoing, deadline_text="\n".join(texts),
-        milestones=milestones, key_task=key_task, target=target, measure=measure,
-        frequency=frequency, notes=joined("notes"), progress=progress,
-        problems=joined("problems"), next_steps=joined("next_steps"), status_text=status_text,
-        source_kind=joined("source_kind"), source_ref=joined("source_ref"),
-        source_date=source_date, extra=extra, status=status, deadline_label=label,
+        deadline=deadline,
+        ongoing=ongoing,
+        deadline_text="\n".join(texts),
+        milestones=milestones,
+        key_task=key_task,
+        target=target,
+        measure=measure,
+        frequency=frequency,
+        notes=joined("notes"),
+        progress=progress,
+        problems=joined("problems"),
+        next_steps=joined("next_steps"),
+        status_text=status_text,
+        source_kind=joined("source_kind"),
+        source_ref=joined("source_ref"),
+        source_date=source_date,
+        extra=extra,
+        status=status,
+        deadline_label=label,
         rows=[r + 1 for r in rows],
     )
 
 
-_YEAR_PROBE = 2000     # a leap year, so 2月29日 is not refused for the wrong reason
+_YEAR_PROBE = 2000  # a leap year, so 2月29日 is not refused for the wrong reason
 
 
-def _date(state: _Sheet, r: int, col: int | None, value: object, text: str,
-          reader: Callable, base: dt.date | None) -> Deadline | None:
-    arg = value if isinstance(value, dt.date | int | float) and not isinstance(value, bool) \
-        else text
+def _cell_arg(value: object, text: str) -> object:
+    # Date cells and Excel serials go to the date reader as they are; everything else as text.
+    if isinstance(value, dt.date | int | float) and not isinstance(value, bool):
+        return value
+    return text
+
+
+def _read(
+    state: _Sheet, reader: Callable, arg: object, base: dt.date | None, year: int | None
+) -> object:
+    """reader(arg) memoised per sheet: a ledger repeats "年底前" and "6月底前" thousands of
+    times. Results are immutable (frozen dataclasses, or a list we only read); failures are
+    memoised too and raised again."""
+    memo_key = (reader, arg.__class__, arg, base, year)
+    found = state.memo.get(memo_key)
+    if found is None:
+        try:
+            found = (
+                True,
+                reader(arg, year=year, base=base, add_working_days=state.add_working_days),
+            )
+        except DateParseError as exc:
+            found = (False, exc)
+        state.memo[memo_key] = found
+    ok, result = found
+    if not ok:
+        raise result
+    return result
+
+
+def _year_reason(state: _Sheet, reader: Callable, arg: object, base, exc: Exception) -> str:
+    """The reader's reason, or "year unknown" when only the missing plan year was in the way."""
+    if state.year is not None:
+        return str(exc)
     try:
-        return reader(arg, year=state.year, base=base, add_working_days=state.add_working_days)
+        _read(state, reader, arg, base, _YEAR_PROBE)
+    except DateParseError:
+        return str(exc)
+    return "year unknown: give the plan's year"
+
+
+def _date(
+    state: _Sheet,
+    r: int,
+    col: int | None,
+    value: object,
+    text: str,
+    reader: Callable,
+    base: dt.date | None,
+) -> Deadline | None:
+    arg = _cell_arg(value, text)
+    try:
+        return _read(state, reader, arg, base, state.year)
     except DateParseError as exc:
-        reason = str(exc)
-        if state.year is None and _needs_year(reader, arg, base, state.add_working_days):
-            reason = "year unknown: give the plan's year"
-        state.error(r, col, text, reason)
+        state.error(r, col, text, _year_reason(state, reader, arg, base, exc))
         return None
 
 
-def _needs_year(reader: Callable, arg: object, base, add_working_days) -> bool:
+def _milestones(
+    state: _Sheet, r: int, col: int, value: object, text: str, base: dt.date | None
+) -> list[ParsedMilestone]:
+    arg = _cell_arg(value, text)
     try:
-        reader(arg, year=_YEAR_PROBE, base=base, add_working_days=add_working_days)
-    except DateParseError:
-        return False
-    return True
-
-
-def _milestones(state: _Sheet, r: int, col: int, value: object, text: str,
-                base: dt.date | None) -> list[ParsedMilestone]:
-    arg = value if isinstance(value, dt.date | int | float) and not isinstance(value, bool) \
-        else text
-    kwargs = {"base": base, "add_working_days": state.add_working_days}
-    try:
-        specs = parse_milestones(arg, year=state.year, **kwargs)
+        specs = _read(state, parse_milestones, arg, base, state.year)
     except DateParseError as exc:
         specs = None
         sub = state.cols.sublabel.get(col)
         if sub and isinstance(arg, str):
             # A column under "时间节点" labelled "一季度": the label is the date.
             try:
-                specs = parse_milestones(f"{sub} {arg}", year=state.year, **kwargs)
+                specs = _read(state, parse_milestones, f"{sub} {arg}", base, state.year)
             except DateParseError:
                 specs = None
         if specs is None:
-            reason = str(exc)
-            if state.year is None and _needs_year(parse_milestones, arg, base,
-                                                  state.add_working_days):
-                reason = "year unknown: give the plan's year"
-            state.error(r, col, text, reason)
+            state.error(r, col, text, _year_reason(state, parse_milestones, arg, base, exc))
             return []
     return [ParsedMilestone(s.date, s.name, s.expected_pct, s.text) for s in specs]

@@ -13,13 +13,32 @@ from luoshi.core.xlsx import SheetData
 DATA = Path(__file__).parent / "data"
 EXAMPLE = DATA / "ledger-example.xlsx"
 
-HEADER = ["序号", "任务名称", "具体内容", "牵头领导", "责任单位", "配合单位", "责任人", "完成时限",
-          "时间节点", "是否重点", "目标值", "计量单位", "调度频次", "备注"]
+HEADER = [
+    "序号",
+    "任务名称",
+    "具体内容",
+    "牵头领导",
+    "责任单位",
+    "配合单位",
+    "责任人",
+    "完成时限",
+    "时间节点",
+    "是否重点",
+    "目标值",
+    "计量单位",
+    "调度频次",
+    "备注",
+]
 TITLE = "2026年市交通运输局重点工作任务台账"
 
 
-def write(path: Path, rows: list[list[object]], merges: tuple[str, ...] = (),
-          sheet: str = "台账", more: dict[str, list[list[object]]] | None = None) -> Path:
+def write(
+    path: Path,
+    rows: list[list[object]],
+    merges: tuple[str, ...] = (),
+    sheet: str = "台账",
+    more: dict[str, list[list[object]]] | None = None,
+) -> Path:
     """An .xlsx with `rows` from A1 (None or "" leaves a cell empty) and `merges` like "A1:N1"."""
     book = openpyxl.Workbook()
     ws = book.active
@@ -77,7 +96,9 @@ def per_section_copy(dst: Path) -> Path:
 def faulty(dst: Path) -> Path:
     """Excel row 4 is clean; rows 5 to 9 carry one fault each."""
     rows = [
-        [TITLE], HEADER, ["一、测试"],
+        [TITLE],
+        HEADER,
+        ["一、测试"],
         task(1, "正常任务"),
         task(2, "", 具体内容="有内容但没有任务名称"),
         task(3, "日期错误", deadline="2026-02-30"),
@@ -106,6 +127,6 @@ def understate_sizes(data: bytes, declared: int = 1000) -> bytes:
     out = bytearray(data)
     pos = 0
     while (pos := out.find(b"PK\x01\x02", pos)) != -1:
-        out[pos + 24:pos + 28] = declared.to_bytes(4, "little")
+        out[pos + 24 : pos + 28] = declared.to_bytes(4, "little")
         pos += 4
     return bytes(out)
