@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -531,7 +532,8 @@ def import_confirm(request, pk):
             request, _("Nothing was written: %(n)s errors remain.") % {"n": len(exc.report.errors)}
         )
         return redirect(
-            f"{request.path.replace('confirm', 'preview')}{'?create=1' if create_missing else ''}"
+            reverse("ledger:import_preview", args=[batch.pk])
+            + ("?create=1" if create_missing else "")
         )
     plan = Plan.objects.get(name=batch.plan_name, year=report.year)
     ImportBatch.objects.filter(pk=batch.pk).update(
