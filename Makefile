@@ -46,7 +46,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 messages: venv
-	cd luoshi && ../$(LUOSHI) makemessages -l zh_Hans --no-obsolete && ../$(LUOSHI) compilemessages -l zh_Hans
+	cd luoshi && ../$(LUOSHI) makemessages -l zh_Hans --no-obsolete --ignore "*/tests/*" && ../$(LUOSHI) compilemessages -l zh_Hans
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var .pytest_cache

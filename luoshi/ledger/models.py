@@ -171,6 +171,7 @@ class Task(Versioned):
         _("status"), max_length=16, choices=TaskStatus.choices, default=TaskStatus.NOT_STARTED
     )
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    # xgettext:no-python-format
     percent = models.PositiveSmallIntegerField(_("% complete"), null=True, blank=True)
     progress = models.TextField(_("progress"), blank=True)
     problems = models.TextField(_("problems"), blank=True)

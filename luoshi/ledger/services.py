@@ -169,6 +169,7 @@ def _validate_task(plan: Plan, data: dict, *, task: Task | None = None) -> None:
         raise RuleViolation(_("The deadline is before the start."), field="deadline")
     pct = data.get("percent")
     if pct is not None and not 0 <= pct <= 100:
+        # xgettext:no-python-format
         raise RuleViolation(_("% complete must be between 0 and 100."), field="percent")
     parent = data.get("parent")
     if parent is not None:
