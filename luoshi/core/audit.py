@@ -17,6 +17,7 @@ from django.utils import timezone
 from .models import AuditHead, AuditRecord
 
 GENESIS = "0" * 64
+_EMPTY = (None, "", [], {})
 
 
 def _jsonable(value: Any) -> Any:
@@ -40,6 +41,8 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
     out: dict[str, list[Any]] = {}
     for key in sorted(set(before) | set(after)):
         b, a = _jsonable(before.get(key)), _jsonable(after.get(key))
+        if b in _EMPTY and a in _EMPTY:  # None -> "" is no change worth recording
+            continue
         if b != a:
             out[key] = [b, a]
     return out

@@ -36,6 +36,19 @@ class AuditRecord(models.Model):
         ordering = ["id"]
         indexes = [models.Index(fields=["object_type", "object_id", "id"], name="audit_obj_idx")]
 
+    ACTION_LABELS = {
+        "create": _("created"),
+        "update": _("changed"),
+        "delete": _("deleted"),
+        "import": _("imported a workbook"),
+        "import_create": _("created by import"),
+        "import_update": _("changed by import"),
+        "deploy": _("deployed"),
+        "acknowledge": _("acknowledged"),
+        "reassign_request": _("asked to reassign"),
+        "grant": _("granted a role"),
+    }
+
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
 
@@ -46,6 +59,10 @@ class AuditRecord(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("audit records are append-only")
+
+    @property
+    def action_label(self) -> str:
+        return str(self.ACTION_LABELS.get(self.action, self.action))
 
 
 class AuditHead(models.Model):

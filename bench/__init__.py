@@ -1,0 +1,1 @@
+"""Luoshi benchmarks: `make bench` runs `python -m bench.run` (see docs/benchmarks.md)."""
