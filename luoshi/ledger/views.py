@@ -29,6 +29,7 @@ from . import access, services
 from .exporter import export_plans
 from .filters import TaskFilter
 from .forms import ImportForm, MilestoneForm, PlanForm, TaskForm
+from .history import present
 from .importer.service import ImportFailed, Options, run
 from .models import Assignment, Category, ImportBatch, Milestone, Plan, Task
 
@@ -120,6 +121,7 @@ def task_detail(request, pk):
         | Q(object_type="ledger.milestone", object_id__in=[str(i) for i in milestone_ids])
         | Q(object_type="ledger.milestone", context__task=task.pk)
     ).order_by("-id")
+    history_page = _page(request, records, 20)
     cal = current_calendar()
     today = timezone.localdate()
     for a in task.resp_units:
@@ -135,7 +137,8 @@ def task_detail(request, pk):
             "task": task,
             "subtasks": subtasks,
             "milestones": task.milestones.all(),
-            "history": _page(request, records, 20),
+            "history": history_page,
+            "history_rows": present(history_page.object_list),
             "can_manage": access.can_manage_plan(request.user, task.plan),
             "milestone_form": MilestoneForm(),
             "deadline_provisional": bool(task.deadline and cal.is_provisional(task.deadline)),

@@ -88,12 +88,15 @@ def test_task_page_shows_fields_subtasks_milestones_history(orgtree, plan, clien
     )
     services.create_task(None, plan, parent=parent, title="子任务", responsible_units=[orgtree.a1])
     services.create_milestone(None, parent, date="2026-06-30", name="过半")
-    services.update_task(None, parent, None, title="父任务（改）")
+    services.update_task(None, parent, None, title="父任务（改）", lead_leader=orgtree.leader_a)
     client.force_login(orgtree.leader_a)
     body = client.get(f"/tasks/{parent.pk}/").content.decode()
     for text in ("父任务（改）", "子任务", "过半", "2026-12-31", "甲局一处"):
         assert text in body, text
     assert "父任务" in body and "→" in body  # the history shows before → after
+    history = body.split('id="history"')[1]
+    # Labels and names, not column names and ids.
+    assert "牵头领导" in history and "甲领导" in history and "lead_leader" not in history
 
 
 def test_delete_needs_manage_rights(orgtree, plan, client):
