@@ -81,6 +81,7 @@ class PersonViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
     serializer_class = PersonSerializer
@@ -96,4 +97,9 @@ class PersonViewSet(
         d = dict(serializer.validated_data)
         serializer.instance = services.create_person(
             self.request.user, d.pop("full_name"), d.pop("unit"), **d
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_person(
+            self.request.user, serializer.instance, **serializer.validated_data
         )

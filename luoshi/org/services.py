@@ -193,6 +193,21 @@ def create_people(actor, specs: Iterable[dict]) -> list[Person]:
     return people
 
 
+@transaction.atomic
+def update_person(actor, person: Person, **fields) -> Person:
+    _check_manages(actor, person.unit)
+    if "unit" in fields and fields["unit"] != person.unit:
+        _check_manages(actor, fields["unit"])
+    before = person_snapshot(person)
+    for k, v in fields.items():
+        setattr(person, k, v)
+    person.save()
+    changes = audit.diff(before, person_snapshot(person))
+    if changes:
+        audit.record(actor, [audit.Entry("update", "org.person", person.pk, str(person), changes)])
+    return person
+
+
 def create_person(actor, full_name: str, unit: Unit | None, **fields) -> Person:
     return create_people(actor, [{"full_name": full_name, "unit": unit, **fields}])[0]
 
