@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "luoshi.core",
     "luoshi.org",
     "luoshi.ledger",
+    "luoshi.dispatch",
     "luoshi.demo",
 ]
 

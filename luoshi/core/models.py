@@ -47,6 +47,10 @@ class AuditRecord(models.Model):
         "acknowledge": _("acknowledged"),
         "reassign_request": _("asked to reassign"),
         "grant": _("granted a role"),
+        "progress": _("progress reported"),
+        "submit": _("submitted"),
+        "return": _("returned"),
+        "accept": _("accepted"),
     }
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -524,3 +524,75 @@ def unacknowledged(plan_qs, calendar, today: dt.date | None = None) -> list[dict
 
 def next_category_order(plan: Plan) -> int:
     return (Category.objects.filter(plan=plan).aggregate(m=Max("order"))["m"] or 0) + 1
+
+
+# --- progress from later stages ----------------------------------------------------------
+
+PROGRESS_FIELDS = (
+    "percent",
+    "actual",
+    "progress",
+    "problems",
+    "next_steps",
+    "last_update",
+    "status",
+)
+
+
+@transaction.atomic
+def record_progress(
+    actor,
+    task: Task,
+    *,
+    at,
+    percent=None,
+    actual=None,
+    progress="",
+    problems="",
+    next_steps="",
+    milestones_reached=None,
+    source="",
+) -> Task:
+    """Show an accepted progress report on the ledger: the denormalised columns the ledger
+    lists, sorts and exports. Later stages (dispatch) call this; the ledger imports none of
+    them."""
+    before = snapshot(task, PROGRESS_FIELDS)
+    fields = {
+        "progress": progress,
+        "problems": problems,
+        "next_steps": next_steps,
+        "last_update": at,
+    }
+    if percent is not None:
+        fields["percent"] = percent
+        if task.status == TaskStatus.NOT_STARTED and percent > 0:
+            fields["status"] = TaskStatus.IN_PROGRESS
+    if actual is not None:
+        fields["actual"] = actual
+    Task.objects.filter(pk=task.pk).update(**fields, version=F("version") + 1)
+    for k, v in fields.items():
+        setattr(task, k, v)
+    task.version += 1
+    entries = []
+    changes = audit.diff(before, snapshot(task, PROGRESS_FIELDS))
+    if changes:
+        entries.append(
+            audit.Entry("progress", "ledger.task", task.pk, str(task), changes, {"source": source})
+        )
+    for mid, day in (milestones_reached or {}).items():
+        updated = Milestone.objects.filter(pk=mid, task=task, reached_on__isnull=True).update(
+            reached_on=day, version=F("version") + 1
+        )
+        if updated:
+            entries.append(
+                audit.Entry(
+                    "update",
+                    "ledger.milestone",
+                    mid,
+                    f"{task.no}",
+                    {"reached_on": [None, day]},
+                    {"task": task.pk},
+                )
+            )
+    audit.record(actor, entries, at=at)
+    return task
