@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from luoshi.dispatch import api as dispatch_api
 from luoshi.ledger import api as ledger_api
 from luoshi.org import api as org_api
 
@@ -14,6 +15,8 @@ router.register("categories", ledger_api.CategoryViewSet, basename="category")
 router.register("tasks", ledger_api.TaskViewSet, basename="task")
 router.register("milestones", ledger_api.MilestoneViewSet, basename="milestone")
 router.register("assignments", ledger_api.AssignmentViewSet, basename="assignment")
+router.register("slots", dispatch_api.SlotViewSet, basename="slot")
+router.register("reports", dispatch_api.ReportViewSet, basename="report")
 
 urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),

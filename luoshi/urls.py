@@ -6,6 +6,7 @@ from django.views.i18n import JavaScriptCatalog
 urlpatterns = [
     path("", include("luoshi.ledger.urls")),
     path("org/", include("luoshi.org.urls")),
+    path("reports/", include("luoshi.dispatch.urls")),
     path("api/", include("luoshi.api_urls")),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

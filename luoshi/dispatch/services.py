@@ -308,7 +308,10 @@ def review_report(
                 "dispatch.report",
                 report.pk,
                 str(report),
-                {"status": ["submitted", status]},
+                {
+                    "status": ["submitted", status],
+                    **({"comment": [None, comment]} if comment else {}),
+                },
                 {"task": slot.task_id, "comment": comment},
             )
         ],
@@ -333,8 +336,9 @@ def review_report(
     return report
 
 
-def missing(cycle: Cycle, now: dt.datetime | None = None) -> list[dict]:
-    """The tasks and units that have not reported in a cycle, with working days late."""
+def missing(cycle: Cycle, now: dt.datetime | None = None, slots=None) -> list[dict]:
+    """The tasks and units that have not reported in a cycle, with working days late;
+    `slots` limits it to what the reader may see."""
     now = now or timezone.now()
     cal = current_calendar()
     today = timezone.localtime(now).date()

@@ -29,6 +29,9 @@ EXTRA_LABELS = {
     "handed_off": gettext_lazy("hand-offs sent"),
     "new": gettext_lazy("new"),
     "changed": gettext_lazy("changed"),
+    "comment": gettext_lazy("comment"),
+    "days_late": gettext_lazy("working days late"),
+    "attachment": gettext_lazy("attachment"),
 }
 
 

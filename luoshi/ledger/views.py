@@ -119,7 +119,7 @@ def task_detail(request, pk):
     records = AuditRecord.objects.filter(
         Q(object_type="ledger.task", object_id=str(task.pk))
         | Q(object_type="ledger.milestone", object_id__in=[str(i) for i in milestone_ids])
-        | Q(object_type="ledger.milestone", context__task=task.pk)
+        | Q(context__task=task.pk)  # records of other stages about this task (reports …)
     ).order_by("-id")
     history_page = _page(request, records, 20)
     cal = current_calendar()

@@ -59,6 +59,19 @@ SCOPE_TABLE = {
     "assignment-acknowledge": "assignment",
     "assignment-reassign-request": "assignment",
     # framework pages that show no ledger data
+    "dispatch:my_reports": "list",
+    "dispatch:cycle_list": "list",
+    "dispatch:report": "slot",
+    "dispatch:review": "slot",
+    "dispatch:attach": "slot",
+    "dispatch:attachment": "attachment",
+    "dispatch:cycle_detail": "cycle",
+    "slot-list": "list",
+    "slot-detail": "slot",
+    "slot-report": "slot",
+    "report-detail": "report",
+    "report-submit": "report",
+    "report-review": "report",
     "login": "public",
     "logout": "public",
     "set_language": "public",
@@ -92,7 +105,20 @@ def b_world(orgtree):
         sha256="0" * 64,
         uploaded_by=orgtree.reporter_b,
     )
+    from luoshi.dispatch import attachments as dispatch_attachments
+    from luoshi.dispatch import services as dispatch
+
+    dispatch.open_due_cycles()
+    slot = task.slots.get()
+    report = dispatch.start_report(orgtree.reporter_b, slot)
+    attachment = dispatch_attachments.add_attachment(
+        orgtree.reporter_b, report, "乙附件.pdf", b"%PDF-1.4\n%%EOF\n"
+    )
     return {
+        "slot": slot,
+        "report": report,
+        "cycle": slot.cycle,
+        "attachment": attachment,
         "plan": plan,
         "task": task,
         "milestone": ms,
@@ -104,7 +130,7 @@ def b_world(orgtree):
     }
 
 
-SECRETS = ["乙局机密任务", "乙计划", "乙节点", "乙类别", "乙填报"]
+SECRETS = ["乙局机密任务", "乙计划", "乙节点", "乙类别", "乙填报", "乙附件", "%PDF"]
 
 
 def _url_for(route: str, kind: str, world) -> str:
