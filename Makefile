@@ -28,8 +28,10 @@ assets: $(VENDOR)/bootstrap/bootstrap.min.css
 migrate: venv
 	$(LUOSHI) migrate --noinput -v0
 
+# The worker runs beside the server and stops with it.
 demo: venv assets migrate
 	$(LUOSHI) demo --if-empty
+	$(LUOSHI) worker & WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(LUOSHI) runserver 127.0.0.1:8000
 
 test: venv assets

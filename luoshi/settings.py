@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_filters",
     "django_htmx",
+    "django_q",
     # The loop, in dependency order: each app imports only the ones above it.
     "luoshi.core",
     "luoshi.org",
@@ -182,6 +183,28 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 if not DEBUG and env_bool("LUOSHI_HTTPS", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# The worker (`luoshi worker`): django-q2 with the database as its broker, so the default
+# install needs no Redis. Jobs are at-least-once (a killed job runs again after `retry`
+# seconds), so every job is idempotent, keyed on what it does.
+Q_CLUSTER = {
+    "name": "luoshi",
+    "orm": "default",
+    "workers": int(os.environ.get("LUOSHI_WORKERS", "1")),
+    "timeout": 240,
+    "retry": 300,
+    "max_attempts": 3,
+    "catch_up": False,
+    "save_limit": 500,
+    "ack_failures": True,
+    "poll": 2,
+    "label": "Worker",
+}
+
+LUOSHI_JOBS = {
+    "luoshi.open_cycles": ("luoshi.dispatch.jobs.open_cycles", 10),
+    "luoshi.close_cycles": ("luoshi.dispatch.jobs.close_cycles", 10),
+}
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 

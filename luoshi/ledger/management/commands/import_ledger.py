@@ -60,11 +60,13 @@ class Command(BaseCommand):
                 extra = f" ({', '.join(o['changed'])})" if o["changed"] else ""
                 w(f"  row {o['row']}: {o['outcome']} {o['no']} {o['title']}{extra}")
         for e in report.warnings:
-            w(self.style.WARNING(f"  warning row {e['row']} {e['column']}: {e['reason']}"))
+            msg = e.get("message") or e["reason"]
+            w(self.style.WARNING(f"  warning row {e['row']} {e['column']}: {msg}"))
         for e in report.errors:
             w(
                 self.style.ERROR(
-                    f"  error row {e['row']} [{e['column']}] “{e['value']}”: {e['reason']}"
+                    f"  error row {e['row']} [{e['column']}] “{e['value']}”: "
+                    f"{e.get('message') or e['reason']}"
                 )
             )
         for kind in ("units", "people"):
