@@ -4,7 +4,10 @@ Every function either returns what the cell unambiguously says or raises DatePar
 human-readable reason. Nothing is guessed: the importer shows the reason to the user, who fixes the
 cell, which is far cheaper than a task silently carrying the wrong deadline.
 
-Standard library only, so the importer and its tests run without Django.
+A reason is a message template (the constants below) and its parameters: str() of the error is the
+English text, and the web layer translates the template (luoshi.ledger.importer.messages lists
+every template for gettext). Standard library only, so the importer and its tests run without
+Django.
 """
 
 from __future__ import annotations
@@ -14,14 +17,15 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 __all__ = [
     "AddWorkingDays",
     "DateParseError",
     "Deadline",
+    "Message",
     "MilestoneSpec",
     "parse_date",
     "parse_deadline",
@@ -32,8 +36,90 @@ __all__ = [
 AddWorkingDays = Callable[[dt.date, int], dt.date]
 
 
+# --------------------------------------------------------------------------------------------
+# Reasons: English message templates, filled with their parameters by %. Every one is listed in
+# TEMPLATES, and luoshi/ledger/importer/messages.py repeats them for gettext (a test keeps the two
+# in step). A parameter may itself be a Message, e.g. the reason a milestone failed.
+# --------------------------------------------------------------------------------------------
+
+EMPTY_TEXT = "empty date text"
+UNRECOGNISED_TEXT = "unrecognised date text"
+IMPOSSIBLE_DATE = "impossible date %(date)s"
+IMPOSSIBLE_MONTH = "impossible date: month %(month)s"
+IMPOSSIBLE_YEAR = "impossible date: year %(year)s"
+NEEDS_YEAR = "date without a year needs the plan year"
+NEEDS_HANDOFF = "relative deadline needs the hand-off date"
+NEEDS_CALENDAR = "working-day deadline needs the calendar"
+SEVERAL_DATES = "more than one date in the text"
+NOT_A_DATE = "not a date: %(value)s"
+IMPLAUSIBLE_SERIAL = "number %(value)s is not a plausible Excel date (1990-2100)"
+UNSUPPORTED_TYPE = "unsupported value type %(type)s"
+FREQUENCY_NOT_DEADLINE = "'%(text)s' is a reporting frequency (%(frequency)s), not a deadline"
+LOOKS_LIKE_FREQUENCY = "'%(text)s' looks like a reporting frequency, not a deadline"
+SEVERAL_PERCENTAGES = "more than one completion percentage"
+PERCENTAGE_OVER_100 = "completion percentage %(pct)s%% is over 100"
+ONGOING_MILESTONE = "ongoing work has no milestone date"
+IN_MILESTONE = "milestone '%(fragment)s': %(reason)s"
+UNSUPPORTED_FREQUENCY_TYPE = "unsupported frequency value type %(type)s"
+UNRECOGNISED_FREQUENCY = "unrecognised reporting frequency '%(text)s'"
+SEVERAL_TIMES = "'%(text)s' is more than once per period"
+# parse_frequency's names, which FREQUENCY_NOT_DEADLINE shows as its frequency.
+FREQUENCY_NAMES = ("weekly", "biweekly", "semimonthly", "monthly", "quarterly", "yearly")
+
+TEMPLATES: tuple[str, ...] = (
+    EMPTY_TEXT,
+    UNRECOGNISED_TEXT,
+    IMPOSSIBLE_DATE,
+    IMPOSSIBLE_MONTH,
+    IMPOSSIBLE_YEAR,
+    NEEDS_YEAR,
+    NEEDS_HANDOFF,
+    NEEDS_CALENDAR,
+    SEVERAL_DATES,
+    NOT_A_DATE,
+    IMPLAUSIBLE_SERIAL,
+    UNSUPPORTED_TYPE,
+    FREQUENCY_NOT_DEADLINE,
+    LOOKS_LIKE_FREQUENCY,
+    SEVERAL_PERCENTAGES,
+    PERCENTAGE_OVER_100,
+    ONGOING_MILESTONE,
+    IN_MILESTONE,
+    UNSUPPORTED_FREQUENCY_TYPE,
+    UNRECOGNISED_FREQUENCY,
+    SEVERAL_TIMES,
+    *FREQUENCY_NAMES,
+)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A reason to show a person: template % params. str() is the English text; a translator
+    looks the template up instead and fills in the same parameters (translating those that are
+    Messages too)."""
+
+    template: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.template % self.params
+
+
 class DateParseError(ValueError):
-    """The text could not be read as a date; str(e) is a human-readable English reason."""
+    """The text could not be read as a date; str(e) is a human-readable English reason, made of
+    e.template (one of TEMPLATES) and e.params."""
+
+    def __init__(self, template: str, params: Mapping[str, object] | None = None):
+        self.template = template
+        self.params = dict(params or {})
+        super().__init__(template % self.params)
+
+    @property
+    def message(self) -> Message:
+        return Message(self.template, self.params)
+
+    def __reduce__(self):
+        return self.__class__, (self.template, self.params)
 
 
 @dataclass(frozen=True)
@@ -114,7 +200,7 @@ def _to_int(token: str) -> int:
             value = value * 10 + _CN_DIGITS[char]
         return value
     except KeyError:
-        raise DateParseError("unrecognised date text") from None
+        raise DateParseError(UNRECOGNISED_TEXT) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,12 +219,14 @@ def _make_date(year: int, month: int, day: int) -> dt.date:
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise DateParseError(f"impossible date {year:04d}-{month:02d}-{day:02d}") from None
+        raise DateParseError(
+            IMPOSSIBLE_DATE, {"date": f"{year:04d}-{month:02d}-{day:02d}"}
+        ) from None
 
 
 def _check_month(month: int) -> int:
     if not 1 <= month <= 12:
-        raise DateParseError(f"impossible date: month {month}")
+        raise DateParseError(IMPOSSIBLE_MONTH, {"month": month})
     return month
 
 
@@ -147,7 +235,7 @@ def _month_end(year: int, month: int) -> dt.date:
     try:
         last = calendar.monthrange(year, month)[1]
     except ValueError:
-        raise DateParseError(f"impossible date: year {year}") from None
+        raise DateParseError(IMPOSSIBLE_YEAR, {"year": year}) from None
     return _make_date(year, month, last)
 
 
@@ -162,13 +250,13 @@ def _year(m: re.Match[str], ctx: _Context) -> int:
     if m["y"]:
         return _to_int(m["y"])
     if ctx.year is None:
-        raise DateParseError("date without a year needs the plan year")
+        raise DateParseError(NEEDS_YEAR)
     return ctx.year
 
 
 def _need_base(ctx: _Context) -> dt.date:
     if ctx.base is None:
-        raise DateParseError("relative deadline needs the hand-off date")
+        raise DateParseError(NEEDS_HANDOFF)
     return ctx.base
 
 
@@ -240,7 +328,7 @@ def _h_relative(m: re.Match[str], ctx: _Context) -> dt.date:
     if "工作日" in unit:
         # Working days depend on the holiday calendar (调休 included), which lives elsewhere.
         if ctx.add_working_days is None:
-            raise DateParseError("working-day deadline needs the calendar")
+            raise DateParseError(NEEDS_CALENDAR)
         return ctx.add_working_days(base, count)
     if unit == "个月":
         return _add_months(base, count)
@@ -344,28 +432,28 @@ def _contains_date(label: str) -> bool:
 def _parse_text(text: str, ctx: _Context) -> Deadline:
     norm = _normalise(text)
     if not norm:
-        raise DateParseError("empty date text")
+        raise DateParseError(EMPTY_TEXT)
     lead = _LEAD.match(norm)
     body = norm[lead.end() :] if lead else norm
     found = _first_match(body)
     if found is None:
-        raise DateParseError("unrecognised date text")
+        raise DateParseError(UNRECOGNISED_TEXT)
     rule, m, rest = found
     label = _LABEL_TAIL.sub("", _LABEL_LEAD.sub("", rest))
     # A range or a second date ("2026年6月30日—2026年12月31日") has no single deadline to take.
     if _contains_date(label):
-        raise DateParseError("more than one date in the text")
+        raise DateParseError(SEVERAL_DATES)
     date = rule.handler(m, ctx)
     return Deadline(date=date, ongoing=date is None, label=label, text=text.strip())
 
 
 def _from_serial(value: float) -> dt.date:
     if not math.isfinite(value):
-        raise DateParseError(f"not a date: {value}")
+        raise DateParseError(NOT_A_DATE, {"value": value})
     # The fraction is the time of day, which a deadline does not carry.
     date = _EXCEL_EPOCH + dt.timedelta(days=math.floor(value))
     if not _EXCEL_MIN <= date <= _EXCEL_MAX:
-        raise DateParseError(f"number {value} is not a plausible Excel date (1990-2100)")
+        raise DateParseError(IMPLAUSIBLE_SERIAL, {"value": value})
     return date
 
 
@@ -390,7 +478,7 @@ def parse_date(
     """
     ctx = _Context(year=year, base=base, add_working_days=add_working_days)
     if value is None:
-        raise DateParseError("empty date text")
+        raise DateParseError(EMPTY_TEXT)
     if isinstance(value, dt.datetime):
         return Deadline(date=value.date(), text=value.date().isoformat())
     if isinstance(value, dt.date):
@@ -400,7 +488,7 @@ def parse_date(
         return Deadline(date=_from_serial(value), text=str(value))
     if isinstance(value, str):
         return _parse_text(value, ctx)
-    raise DateParseError(f"unsupported value type {type(value).__name__}")
+    raise DateParseError(UNSUPPORTED_TYPE, {"type": type(value).__name__})
 
 
 def parse_deadline(
@@ -416,12 +504,10 @@ def parse_deadline(
         frequency = _match_frequency(norm)
         if frequency is not None:
             raise DateParseError(
-                f"'{value.strip()}' is a reporting frequency ({frequency}), not a deadline"
+                FREQUENCY_NOT_DEADLINE, {"text": value.strip(), "frequency": Message(frequency)}
             )
         if norm.startswith("每"):
-            raise DateParseError(
-                f"'{value.strip()}' looks like a reporting frequency, not a deadline"
-            )
+            raise DateParseError(LOOKS_LIKE_FREQUENCY, {"text": value.strip()})
     return parse_date(value, year=year, base=base, add_working_days=add_working_days)
 
 
@@ -450,10 +536,10 @@ def _expected_pct(name: str) -> float | None:
     if not found:
         return None
     if len(found) > 1:
-        raise DateParseError("more than one completion percentage")
+        raise DateParseError(SEVERAL_PERCENTAGES)
     pct = found.pop()
     if pct > 100:
-        raise DateParseError(f"completion percentage {pct:g}% is over 100")
+        raise DateParseError(PERCENTAGE_OVER_100, {"pct": f"{pct:g}"})
     return pct
 
 
@@ -483,10 +569,12 @@ def parse_milestones(
         try:
             deadline = parse_deadline(body, year=year, base=base, add_working_days=add_working_days)
             if deadline.ongoing:
-                raise DateParseError("ongoing work has no milestone date")
+                raise DateParseError(ONGOING_MILESTONE)
             pct = _expected_pct(deadline.label)
         except DateParseError as exc:
-            raise DateParseError(f"milestone '{fragment}': {exc}") from None
+            raise DateParseError(
+                IN_MILESTONE, {"fragment": fragment, "reason": exc.message}
+            ) from None
         milestones.append(
             MilestoneSpec(date=deadline.date, name=deadline.label, expected_pct=pct, text=fragment)
         )
@@ -524,13 +612,13 @@ def parse_frequency(value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise DateParseError(f"unsupported frequency value type {type(value).__name__}")
+        raise DateParseError(UNSUPPORTED_FREQUENCY_TYPE, {"type": type(value).__name__})
     norm = _normalise(value)
     if not norm:
         return None
     frequency = _match_frequency(norm)
     if frequency is None:
-        raise DateParseError(f"unrecognised reporting frequency '{value.strip()}'")
+        raise DateParseError(UNRECOGNISED_FREQUENCY, {"text": value.strip()})
     if _SEVERAL_TIMES.search(norm):
-        raise DateParseError(f"'{value.strip()}' is more than once per period")
+        raise DateParseError(SEVERAL_TIMES, {"text": value.strip()})
     return frequency

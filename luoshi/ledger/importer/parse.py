@@ -6,6 +6,10 @@ or English, any order), section rows that open categories, numbering that runs t
 sheet or restarts per section or is an outline (一、/(一)/1./(1)), merged cells, sub-rows under a
 merged 序号, repeated header rows and a footer. Nothing is guessed: what cannot be read becomes
 a RowError naming the row, the column as the sheet labels it, the cell text and the reason.
+
+A reason is a message template (the constants below, or one of luoshi.ledger.dates') and its
+parameters; RowError.reason is the English text, and the web layer translates the template
+(luoshi/ledger/importer/messages.py lists every one for gettext).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from luoshi.core.xlsx import SheetData, fill_merged
 from luoshi.ledger.dates import (
     DateParseError,
     Deadline,
+    Message,
     parse_date,
     parse_deadline,
     parse_frequency,
@@ -28,6 +33,54 @@ from luoshi.ledger.dates import (
 )
 
 HEADER_SCAN_ROWS = 20
+
+# --- reasons: English message templates, filled with their parameters by % ------------------
+
+NO_HEADER = "no header row found: expected columns such as 序号 and 任务名称"
+NO_NUMBER_COLUMN = "no 序号 (No.) column: tasks cannot be identified"
+NO_UNIT_COLUMN = "no 责任单位 (responsible unit) column: the tasks have no responsible unit"
+NUMBER_MISSING = "No. is missing"
+NUMBER_NOT_DOTTED = "No. is not a number like 1 or 1.2"
+NUMBER_NOT_OUTLINE = "No. is not a number like 1, (一) or (1)"
+PARENT_NOT_FOUND = "parent No. %(no)s not found"
+DUPLICATE_NUMBER = "duplicate No. %(no)s (also on row %(row)s)"
+DUPLICATE_NUMBER_CELL = (
+    "duplicate No. %(no)s (also on row %(row)s); the cell holds a number, so 1.10 reads as 1.1: "
+    "format 序号 as text"
+)
+SECTION_COUNT = "section says %(count)s tasks but %(rows)s rows follow"
+SECTION_COUNT_TOP = "section says %(count)s tasks but %(rows)s rows follow (%(top)s top-level)"
+TITLE_MISSING = "title is missing"
+SEVERAL_LEADERS = "several lead leaders (%(names)s): %(lead)s taken as the lead"
+NO_UNIT = "no responsible unit"
+KEY_TASK_FLAG = "key task must be 是 or 否 (also √, Y/N, ★)"
+TARGET_NOT_NUMBER = "target is not a number"
+TARGET_UNIT = "target unit %(unit)s differs from measure %(measure)s"
+SEVERAL_TARGETS = "several targets for one task (%(first)s, %(second)s)"
+YEAR_UNKNOWN = "year unknown: give the plan's year"
+
+# Every template a RowError can carry: these and the date readers'.
+TEMPLATES: tuple[str, ...] = (
+    NO_HEADER,
+    NO_NUMBER_COLUMN,
+    NO_UNIT_COLUMN,
+    NUMBER_MISSING,
+    NUMBER_NOT_DOTTED,
+    NUMBER_NOT_OUTLINE,
+    PARENT_NOT_FOUND,
+    DUPLICATE_NUMBER,
+    DUPLICATE_NUMBER_CELL,
+    SECTION_COUNT,
+    SECTION_COUNT_TOP,
+    TITLE_MISSING,
+    SEVERAL_LEADERS,
+    NO_UNIT,
+    KEY_TASK_FLAG,
+    TARGET_NOT_NUMBER,
+    TARGET_UNIT,
+    SEVERAL_TARGETS,
+    YEAR_UNKNOWN,
+)
 
 
 # --- results -------------------------------------------------------------------------------
@@ -38,8 +91,15 @@ class RowError:
     row: int  # Excel row number (1-based); 0 for a problem with the whole sheet
     column: str  # the header text as the sheet shows it, "" for whole-row problems
     value: str  # the cell text
-    reason: str  # English
+    reason: str  # English: template % params
     sheet: str = ""
+    template: str = ""  # the reason's message template, to translate it ("": reason as it is)
+    params: dict = field(default_factory=dict)  # values may be dates.Message (translated too)
+
+    @classmethod
+    def of(cls, row: int, column: str, value: str, message: Message, sheet: str = "") -> RowError:
+        params = dict(message.params)
+        return cls(row, column, value, str(message), sheet, message.template, params)
 
 
 @dataclass
@@ -571,7 +631,7 @@ _VAGUE_UNIT = re.compile(r"[\d\s]|以上|以下|左右|余|多|约|至|到|~|-|�
 def _target(raw: object, text: str) -> tuple[Decimal | None, str, str | None]:
     """(value, unit written after the number, error reason)."""
     if isinstance(raw, bool):
-        return None, "", "target is not a number"
+        return None, "", TARGET_NOT_NUMBER
     if isinstance(raw, int):
         return Decimal(raw), "", None
     if isinstance(raw, float):
@@ -579,11 +639,11 @@ def _target(raw: object, text: str) -> tuple[Decimal | None, str, str | None]:
     s = _THOUSANDS.sub("", unicodedata.normalize("NFKC", text).strip())
     m = _NUMBER.match(s)
     if not m or (m.group(2) and _VAGUE_UNIT.search(m.group(2))):
-        return None, "", "target is not a number"
+        return None, "", TARGET_NOT_NUMBER
     try:
         return Decimal(m.group(1)), m.group(2), None
     except InvalidOperation:
-        return None, "", "target is not a number"
+        return None, "", TARGET_NOT_NUMBER
 
 
 _STATUS_WORDS: tuple[tuple[str, str], ...] = tuple(
@@ -742,15 +802,32 @@ class _Sheet:
         self.memo: dict[tuple, tuple[bool, object]] = {}
 
     # -- reporting
-    def error(self, row0: int, col: int | None, value: str, reason: str) -> None:
-        column = self.cols.header.get(col, "") if col is not None else ""
-        self.errors.append(
-            (row0, -1 if col is None else col, RowError(row0 + 1, column, value, reason, self.name))
-        )
+    def error(
+        self,
+        row0: int,
+        col: int | None,
+        value: str,
+        reason: str | Message,
+        params: dict | None = None,
+    ) -> None:
+        """reason: a template (with params) or a Message."""
+        error = self._row_error(row0, col, value, reason, params)
+        self.errors.append((row0, -1 if col is None else col, error))
 
-    def warn(self, row0: int, col: int | None, value: str, reason: str) -> None:
+    def warn(
+        self,
+        row0: int,
+        col: int | None,
+        value: str,
+        reason: str | Message,
+        params: dict | None = None,
+    ) -> None:
+        self.warnings.append(self._row_error(row0, col, value, reason, params))
+
+    def _row_error(self, row0, col, value, reason, params) -> RowError:
         column = self.cols.header.get(col, "") if col is not None else ""
-        self.warnings.append(RowError(row0 + 1, column, value, reason, self.name))
+        message = reason if isinstance(reason, Message) else Message(reason, params or {})
+        return RowError.of(row0 + 1, column, value, message, self.name)
 
     # -- header
     def read_header(self, hr: int, found: dict[int, str]) -> int:
@@ -952,15 +1029,7 @@ def parse_sheet(
             "through",
             [],
             [],
-            [
-                RowError(
-                    0,
-                    "",
-                    "",
-                    "no header row found: expected columns such as 序号 and 任务名称",
-                    sheet.name,
-                )
-            ],
+            [RowError.of(0, "", "", Message(NO_HEADER), sheet.name)],
             [],
             {},
         )
@@ -1075,16 +1144,9 @@ def _build(state: _Sheet, parsed: ParsedSheet, entries: list[_Entry]) -> None:
         _dotted_keys(state, tasks, per_section=parsed.numbering == "per_section")
 
     if no_col is None and tasks:
-        state.error(
-            parsed.header_row - 1, None, "", "no 序号 (No.) column: tasks cannot be identified"
-        )
+        state.error(parsed.header_row - 1, None, "", NO_NUMBER_COLUMN)
     if "responsible_units" not in cols.by_field and tasks:
-        state.warn(
-            parsed.header_row - 1,
-            None,
-            "",
-            "no 责任单位 (responsible unit) column: the tasks have no responsible unit",
-        )
+        state.warn(parsed.header_row - 1, None, "", NO_UNIT_COLUMN)
 
     parents = {e.parent_key for e in tasks if e.parent_key}
     for e in tasks:
@@ -1122,10 +1184,10 @@ def _dotted_keys(state: _Sheet, tasks: list[_Entry], *, per_section: bool) -> No
         value = _text(state.filled[r][no_col])
         if token is None:
             if not e.title:
-                state.error(r, no_col, "", "No. is missing")
+                state.error(r, no_col, "", NUMBER_MISSING)
             continue
         if token[0] == "bad":
-            state.error(r, no_col, value, "No. is not a number like 1 or 1.2")
+            state.error(r, no_col, value, NUMBER_NOT_DOTTED)
             continue
         parts = token[1]
         e.no = ".".join(map(str, parts))
@@ -1143,15 +1205,15 @@ def _dotted_keys(state: _Sheet, tasks: list[_Entry], *, per_section: bool) -> No
             if scope + parent_no in seen:
                 e.parent_key = scope + parent_no
             else:
-                state.error(r, no_col, value, f"parent No. {parent_no} not found")
+                state.error(r, no_col, value, PARENT_NOT_FOUND, {"no": parent_no})
 
 
-def _duplicate(no: str, earlier_row0: int, raw: object) -> str:
-    reason = f"duplicate No. {no} (also on row {earlier_row0 + 1})"
+def _duplicate(no: str, earlier_row0: int, raw: object) -> Message:
+    params = {"no": no, "row": earlier_row0 + 1}
     if isinstance(raw, float) and not raw.is_integer():
         # Excel stores 1.10 typed in a number cell as 1.1: the cell cannot tell them apart.
-        reason += "; the cell holds a number, so 1.10 reads as 1.1: format 序号 as text"
-    return reason
+        return Message(DUPLICATE_NUMBER_CELL, params)
+    return Message(DUPLICATE_NUMBER, params)
 
 
 def _outline_keys(state: _Sheet, entries: list[_Entry]) -> None:
@@ -1172,10 +1234,10 @@ def _outline_keys(state: _Sheet, entries: list[_Entry]) -> None:
         token = e.token
         if token is None:
             if no_col is not None:
-                state.error(r, no_col, "", "No. is missing")
+                state.error(r, no_col, "", NUMBER_MISSING)
             continue
         if token[0] == "bad":
-            state.error(r, no_col, value, "No. is not a number like 1, (一) or (1)")
+            state.error(r, no_col, value, NUMBER_NOT_OUTLINE)
             continue
         if token[0] == "d":
             level, own = 3, token[1]
@@ -1191,7 +1253,7 @@ def _outline_keys(state: _Sheet, entries: list[_Entry]) -> None:
             if parent_no in seen:
                 parent_key = parent_no
             else:
-                state.error(r, no_col, value, f"parent No. {parent_no} not found")
+                state.error(r, no_col, value, PARENT_NOT_FOUND, {"no": parent_no})
         else:
             above = [lv for lv in levels if lv < level]
             if above:
@@ -1203,7 +1265,8 @@ def _outline_keys(state: _Sheet, entries: list[_Entry]) -> None:
                 r,
                 no_col,
                 value or e.no,
-                f"duplicate No. {value or e.no} (also on row {seen[e.no] + 1})",
+                DUPLICATE_NUMBER,
+                {"no": value or e.no, "row": seen[e.no] + 1},
             )
             continue
         seen[e.no] = r
@@ -1224,8 +1287,8 @@ def _check_counts(state: _Sheet, entries: list[_Entry]) -> None:
                 s.rows[0],
                 None,
                 s.text,
-                f"section says {s.count} tasks but {len(under)} rows follow"
-                + (f" ({top} top-level)" if top != len(under) else ""),
+                SECTION_COUNT_TOP if top != len(under) else SECTION_COUNT,
+                {"count": s.count, "rows": len(under), "top": top},
             )
 
 
@@ -1279,7 +1342,7 @@ def _read_task(state: _Sheet, e: _Entry, has_children: bool) -> ParsedTask:
 
     title = e.title if e.title is not None else joined("title")
     if not title:
-        state.error(r0, cols.first("title"), "", "title is missing")
+        state.error(r0, cols.first("title"), "", TITLE_MISSING)
 
     leaders: list[Leader] = []
     lead_col = cols.first("lead_leader")
@@ -1291,7 +1354,8 @@ def _read_task(state: _Sheet, e: _Entry, has_children: bool) -> ParsedTask:
             r0,
             lead_col,
             names,
-            f"several lead leaders ({names}): {leaders[0].name} taken as the lead",
+            SEVERAL_LEADERS,
+            {"names": names, "lead": leaders[0].name},
         )
 
     responsible = _units(
@@ -1305,7 +1369,7 @@ def _read_task(state: _Sheet, e: _Entry, has_children: bool) -> ParsedTask:
         if u not in responsible
     ]
     if not responsible and not has_children and "responsible_units" in cols.by_field:
-        state.error(r0, cols.first("responsible_units"), "", "no responsible unit")
+        state.error(r0, cols.first("responsible_units"), "", NO_UNIT)
 
     deadline, ongoing, label, texts = None, False, "", []
     dl_col = cols.first("deadline")
@@ -1331,7 +1395,7 @@ def _read_task(state: _Sheet, e: _Entry, has_children: bool) -> ParsedTask:
     for r, v, t in cells(key_col):
         flag = _key_flag(v, t)
         if flag is None:
-            state.error(r, key_col, t, "key task must be 是 or 否 (also √, Y/N, ★)")
+            state.error(r, key_col, t, KEY_TASK_FLAG)
         key_task = key_task or bool(flag)
 
     measure = joined("measure", "、")
@@ -1343,10 +1407,10 @@ def _read_task(state: _Sheet, e: _Entry, has_children: bool) -> ParsedTask:
             state.error(r, target_col, t, reason)
             continue
         if unit and measure and unit != measure:
-            state.error(r, target_col, t, f"target unit {unit} differs from measure {measure}")
+            state.error(r, target_col, t, TARGET_UNIT, {"unit": unit, "measure": measure})
             continue
         if target is not None and value != target:
-            state.error(r, target_col, t, f"several targets for one task ({target}, {value})")
+            state.error(r, target_col, t, SEVERAL_TARGETS, {"first": target, "second": value})
             continue
         target, measure = value, measure or unit
 
@@ -1356,7 +1420,7 @@ def _read_task(state: _Sheet, e: _Entry, has_children: bool) -> ParsedTask:
         try:
             frequency = frequency or parse_frequency(t)
         except DateParseError as exc:
-            state.error(r, freq_col, t, str(exc))
+            state.error(r, freq_col, t, exc.message)
 
     progress = joined("progress")
     status_col = cols.first("status")
@@ -1441,15 +1505,17 @@ def _read(
     return result
 
 
-def _year_reason(state: _Sheet, reader: Callable, arg: object, base, exc: Exception) -> str:
+def _year_reason(
+    state: _Sheet, reader: Callable, arg: object, base, exc: DateParseError
+) -> Message:
     """The reader's reason, or "year unknown" when only the missing plan year was in the way."""
     if state.year is not None:
-        return str(exc)
+        return exc.message
     try:
         _read(state, reader, arg, base, _YEAR_PROBE)
     except DateParseError:
-        return str(exc)
-    return "year unknown: give the plan's year"
+        return exc.message
+    return Message(YEAR_UNKNOWN)
 
 
 def _date(

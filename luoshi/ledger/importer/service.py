@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -16,6 +17,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from luoshi.core import audit
 from luoshi.core.calendar import current_calendar
@@ -27,8 +29,52 @@ from luoshi.org.services import split_name_title
 
 from .. import rules
 from ..access import can_create_plans, can_manage_plan
+from ..dates import Message
 from ..models import Assignment, Category, Milestone, Plan, Task, TaskStatus
-from .parse import ParsedTask, parse_workbook
+from .parse import ParsedTask, RowError, parse_workbook
+
+# --- reasons: English message templates (messages.py lists them for gettext) ---------------
+
+NO_LEDGER_SHEET = "no sheet has a ledger header row (序号, 任务名称, 责任单位 …)"
+YEAR_MISSING = "the plan's year is not in the title: give it"
+SEVERAL_UNITS = "several units are named “%(name)s”: map it to one"
+UNKNOWN_UNIT = "unknown unit “%(name)s”: map it to an existing unit or create it"
+SEVERAL_PEOPLE = "several people are named “%(name)s”: map it to one"
+UNKNOWN_PERSON = "unknown person “%(name)s”: map it to an existing person or create it"
+NO_OWNER_UNIT = "no unit exists to own the plan"
+
+# luoshi.core.xlsx's WorkbookError says why in English only; its wordings, read back into
+# templates so they can be translated. A wording not listed here is shown as it is.
+WORKBOOK_TEMPLATES = (
+    "the file is empty",
+    "not an .xlsx workbook (nor .xls or .ods)",
+    "not an .xlsx workbook: %(kind)s",
+    "not a real workbook: a web page or XML file saved as .xls; open it in Excel and save it as "
+    ".xlsx",
+    "not a readable workbook: the file is damaged (%(detail)s)",
+    "the workbook is password-protected: remove the password and upload it again",
+    "cannot open the workbook: %(detail)s",
+    "workbook too large (%(size)s MiB > %(limit)s MiB)",
+    "workbook too large when unpacked (%(size)s MiB > %(limit)s MiB)",
+    "workbook too large when unpacked (over %(limit)s MiB)",
+    "workbook has too many parts (%(parts)s > %(limit)s): refused as unsafe",
+    "sheet “%(sheet)s” is too large (%(rows)s rows × %(columns)s columns): delete stray cells far "
+    "below or right of the table",
+)
+# What "not an .xlsx workbook: %(kind)s" says the file is instead.
+WORKBOOK_KINDS = ("a Word document", "a PowerPoint file", "a zip file")
+
+TEMPLATES: tuple[str, ...] = (
+    NO_LEDGER_SHEET,
+    YEAR_MISSING,
+    SEVERAL_UNITS,
+    UNKNOWN_UNIT,
+    SEVERAL_PEOPLE,
+    UNKNOWN_PERSON,
+    NO_OWNER_UNIT,
+    *WORKBOOK_TEMPLATES,
+    *WORKBOOK_KINDS,
+)
 
 # The fields an import sets on a task, compared to decide new / changed / unchanged.
 COMPARED = (
@@ -133,14 +179,63 @@ class ImportFailed(Exception):
         super().__init__(f"{len(report.errors)} errors")
 
 
-def _err(row: int, column: str, value, reason: str, sheet: str = "") -> dict:
+def translate_reason(template: str, params: dict | None = None) -> str:
+    """A reason in the active language: the template through gettext, filled with its
+    parameters (those that are Messages, such as a milestone's own reason, translated too).
+    Falls back to English when a translation does not fit its parameters."""
+    if not template:
+        return ""
+    params = params or {}
+    translated = {
+        k: translate_reason(v.template, v.params) if isinstance(v, Message) else v
+        for k, v in params.items()
+    }
+    try:
+        return gettext(template) % translated
+    except (KeyError, ValueError, TypeError):
+        return template % params
+
+
+def _err(row: int, column: str, value, reason: str | Message, sheet: str = "") -> dict:
+    """One error or warning: "reason" in English (the --json contract), "message" in the active
+    language. A plain str reason has no translation and is both."""
+    if isinstance(reason, Message):
+        english, message = str(reason), translate_reason(reason.template, reason.params)
+    else:
+        english = message = reason
     return {
         "row": row,
         "column": column,
         "value": "" if value is None else str(value),
-        "reason": reason,
+        "reason": english,
+        "message": message,
         "sheet": sheet,
     }
+
+
+def _row_err(e: RowError, sheet: str) -> dict:
+    reason = Message(e.template, e.params) if e.template else e.reason
+    return _err(e.row, e.column, e.value, reason, e.sheet or sheet)
+
+
+def _workbook_pattern(template: str) -> re.Pattern[str]:
+    pattern = re.sub(r"%\\\((\w+)\\\)s", r"(?P<\1>.+)", re.escape(template))
+    return re.compile(pattern, re.S)
+
+
+_WORKBOOK_PATTERNS = [(_workbook_pattern(t), t) for t in WORKBOOK_TEMPLATES]
+
+
+def workbook_reason(text: str) -> Message | str:
+    """A WorkbookError's text as a Message, or the text itself when its wording is not known."""
+    for pattern, template in _WORKBOOK_PATTERNS:
+        m = pattern.fullmatch(text)
+        if m:
+            params: dict[str, object] = m.groupdict()
+            if params.get("kind") in WORKBOOK_KINDS:
+                params["kind"] = Message(params["kind"])
+            return Message(template, params)
+    return text
 
 
 # --- resolution ---------------------------------------------------------------------------
@@ -232,7 +327,7 @@ def analyse(data: bytes, opts: Options, actor=None) -> tuple[Report, dict]:
     try:
         sheets = read_workbook(data)
     except WorkbookError as exc:
-        report.errors.append(_err(0, "", "", str(exc)))
+        report.errors.append(_err(0, "", "", workbook_reason(str(exc))))
         return report, {}
     cal = current_calendar()
     handoff = opts.handoff_date or timezone.localdate()
@@ -240,22 +335,16 @@ def analyse(data: bytes, opts: Options, actor=None) -> tuple[Report, dict]:
         sheets, year=opts.year, handoff_date=handoff, add_working_days=cal.add_working_days
     )
     if not parsed:
-        report.errors.append(
-            _err(0, "", "", "no sheet has a ledger header row (序号, 任务名称, 责任单位 …)")
-        )
+        report.errors.append(_err(0, "", "", Message(NO_LEDGER_SHEET)))
         return report, {}
     year = opts.year or next((p.year for p in parsed if p.year), None)
     report.year = year
     if year is None:
-        report.errors.append(_err(0, "", "", "the plan's year is not in the title: give it"))
+        report.errors.append(_err(0, "", "", Message(YEAR_MISSING)))
     multi = len([p for p in parsed if p.tasks]) > 1
     for p in parsed:
-        report.errors += [
-            _err(e.row, e.column, e.value, e.reason, e.sheet or p.sheet) for e in p.errors
-        ]
-        report.warnings += [
-            _err(e.row, e.column, e.value, e.reason, e.sheet or p.sheet) for e in p.warnings
-        ]
+        report.errors += [_row_err(e, p.sheet) for e in p.errors]
+        report.warnings += [_row_err(e, p.sheet) for e in p.warnings]
 
     plan = (
         Plan.objects.filter(name=opts.plan_name, year=year).select_related("owner_unit").first()
@@ -312,7 +401,7 @@ def analyse(data: bytes, opts: Options, actor=None) -> tuple[Report, dict]:
                             t.row,
                             _column(parsed, t.sheet, col),
                             name,
-                            f"several units are named “{name}”: map it to one",
+                            Message(SEVERAL_UNITS, {"name": name}),
                             t.sheet,
                         )
                     )
@@ -325,7 +414,7 @@ def analyse(data: bytes, opts: Options, actor=None) -> tuple[Report, dict]:
                                 t.row,
                                 _column(parsed, t.sheet, col),
                                 name,
-                                f"unknown unit “{name}”: map it to an existing unit or create it",
+                                Message(UNKNOWN_UNIT, {"name": name}),
                                 t.sheet,
                             )
                         )
@@ -348,7 +437,7 @@ def analyse(data: bytes, opts: Options, actor=None) -> tuple[Report, dict]:
                         t.row,
                         _column(parsed, t.sheet, col),
                         name,
-                        f"several people are named “{name}”: map it to one",
+                        Message(SEVERAL_PEOPLE, {"name": name}),
                         t.sheet,
                     )
                 )
@@ -361,7 +450,7 @@ def analyse(data: bytes, opts: Options, actor=None) -> tuple[Report, dict]:
                             t.row,
                             _column(parsed, t.sheet, col),
                             name,
-                            f"unknown person “{name}”: map it to an existing person or create it",
+                            Message(UNKNOWN_PERSON, {"name": name}),
                             t.sheet,
                         )
                     )
@@ -581,7 +670,7 @@ def _write(report: Report, state: dict, opts: Options, actor) -> None:
         if owner_unit is None:
             owner_unit = Unit.objects.filter(parent=None).order_by("path").first()
             if owner_unit is None:
-                report.errors.append(_err(0, "", "", "no unit exists to own the plan"))
+                report.errors.append(_err(0, "", "", Message(NO_OWNER_UNIT)))
                 raise ImportFailed(report)
         from ..services import create_plan
 

@@ -1,12 +1,17 @@
 """Table-driven tests for luoshi.ledger.dates (no Django needed)."""
 
 import datetime as dt
+import pickle
 
 import pytest
 
 from luoshi.ledger.dates import (
+    IMPOSSIBLE_DATE,
+    IN_MILESTONE,
+    TEMPLATES,
     DateParseError,
     Deadline,
+    Message,
     MilestoneSpec,
     parse_date,
     parse_deadline,
@@ -282,6 +287,40 @@ def test_parse_date_errors(value, reason):
 
 def test_date_parse_error_is_a_value_error():
     assert issubclass(DateParseError, ValueError)
+
+
+@pytest.mark.parametrize(("value", "reason"), ERROR_CASES)
+def test_parse_date_errors_are_a_template_and_params(value, reason):
+    """The reason is one of TEMPLATES filled with its params, so it can be translated."""
+    with pytest.raises(DateParseError) as excinfo:
+        parse_date(value, year=YEAR, base=BASE)
+    e = excinfo.value
+    assert e.template in TEMPLATES
+    assert e.template % e.params == reason == str(e.message)
+
+
+def test_wrapped_reasons_keep_the_inner_template():
+    with pytest.raises(DateParseError) as excinfo:
+        parse_milestones("6月31日完成招标", year=YEAR)
+    e = excinfo.value
+    assert e.template == IN_MILESTONE
+    assert e.params == {
+        "fragment": "6月31日完成招标",
+        "reason": Message(IMPOSSIBLE_DATE, {"date": "2026-06-31"}),
+    }
+    with pytest.raises(DateParseError) as excinfo:
+        parse_deadline("每月25日前", year=YEAR)
+    assert excinfo.value.params["frequency"] == Message("monthly")
+    assert "monthly" in TEMPLATES
+
+
+def test_date_parse_error_pickles_with_its_template():
+    e = pickle.loads(pickle.dumps(DateParseError(IMPOSSIBLE_DATE, {"date": "2026-02-30"})))
+    assert (str(e), e.template, e.params) == (
+        "impossible date 2026-02-30",
+        IMPOSSIBLE_DATE,
+        {"date": "2026-02-30"},
+    )
 
 
 # --- parse_deadline ---------------------------------------------------------------------------

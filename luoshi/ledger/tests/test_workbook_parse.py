@@ -22,6 +22,8 @@ from luoshi.core.xlsx import (
     read_workbook,
     safe_cell,
 )
+from luoshi.ledger import dates
+from luoshi.ledger.importer import parse
 from luoshi.ledger.importer.parse import (
     Leader,
     RowError,
@@ -1085,3 +1087,30 @@ def test_row_error_shape():
         "unrecognised date text",
         "",
     )
+    assert (e.template, e.params) == ("", {})
+
+
+def test_row_errors_carry_their_template_and_params():
+    """Every reason is a template (parse's or the date readers') and params, for translation."""
+    p = only(
+        parse_workbook(
+            [
+                ledger(
+                    task("1", "正常", deadline="2026-06-30"),
+                    task("2", "", deadline="2026-02-30"),
+                    task("2", "重复", deadline="6月31日"),
+                    task("3", "目标", 目标值="约三十"),
+                )
+            ]
+        )
+    )
+    assert p.errors
+    for e in p.errors:
+        assert e.template in parse.TEMPLATES or e.template in dates.TEMPLATES
+        assert e.template % e.params == e.reason
+    by_reason = {e.reason: e for e in p.errors}
+    e = by_reason["impossible date 2026-02-30"]
+    assert (e.template, e.params) == (dates.IMPOSSIBLE_DATE, {"date": "2026-02-30"})
+    e = by_reason["duplicate No. 2 (also on row 4)"]
+    assert (e.template, e.params) == (parse.DUPLICATE_NUMBER, {"no": "2", "row": 4})
+    assert by_reason["title is missing"].template == parse.TITLE_MISSING
