@@ -2,6 +2,7 @@
 interrupted part-way), every cycle ends up with exactly one slot per active task and
 responsible unit, and the current period's cycle exists."""
 
+import contextlib
 import datetime as dt
 from collections import Counter
 from unittest import mock
@@ -26,7 +27,8 @@ schedules = st.one_of(
 # whether the closing job runs too.
 runs = st.lists(
     st.tuples(st.integers(1, 24 * 40), st.integers(1, 3), st.booleans(), st.booleans()),
-    min_size=1, max_size=6,
+    min_size=1,
+    max_size=6,
 )
 
 
@@ -34,8 +36,9 @@ class Interrupted(Exception):
     pass
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(schedule=schedules, runs=runs, start_day=st.integers(0, 364))
 def test_every_slot_exactly_once(orgtree, schedule, runs, start_day):
     with transaction.atomic():
@@ -43,8 +46,9 @@ def test_every_slot_exactly_once(orgtree, schedule, runs, start_day):
         plan = ledger.create_plan(None, name="性质测试", year=2026, owner_unit=orgtree.office)
         ledger.create_task(None, plan, title="一", responsible_units=[orgtree.a1])
         ledger.create_task(None, plan, title="二", responsible_units=[orgtree.a1, orgtree.b1])
-        ledger.create_task(None, plan, title="已完成", responsible_units=[orgtree.b1],
-                           status="done")
+        ledger.create_task(
+            None, plan, title="已完成", responsible_units=[orgtree.b1], status="done"
+        )
         ledger.deploy_plan(None, plan)
         type(plan).objects.filter(pk=plan.pk).update(deployed_at=clock)
         Schedule.objects.create(plan=plan, **schedule)
@@ -63,19 +67,19 @@ def test_every_slot_exactly_once(orgtree, schedule, runs, start_day):
                         return real_create(cycle)
 
                     with mock.patch.object(services, "create_slots", flaky):
-                        try:
+                        with contextlib.suppress(Interrupted):
                             services.open_due_cycles(clock)
-                        except Interrupted:
-                            pass
                 else:
                     services.open_due_cycles(clock)
             if close:
                 services.close_due_cycles(clock)
         services.open_due_cycles(clock)  # the last, uninterrupted run
 
-        expected_pairs = set(Assignment.objects.filter(
-            task__plan=plan, role="responsible", task__status="not_started")
-            .values_list("task_id", "unit_id"))
+        expected_pairs = set(
+            Assignment.objects.filter(
+                task__plan=plan, role="responsible", task__status="not_started"
+            ).values_list("task_id", "unit_id")
+        )
         assert len(expected_pairs) == 3
         cycles = list(Cycle.objects.filter(plan=plan))
         assert cycles, "the current period's cycle must exist"
