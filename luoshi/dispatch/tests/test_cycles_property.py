@@ -66,9 +66,11 @@ def test_every_slot_exactly_once(orgtree, schedule, runs, start_day):
                             raise Interrupted  # the worker dies between two cycles
                         return real_create(cycle)
 
-                    with mock.patch.object(services, "create_slots", flaky):
-                        with contextlib.suppress(Interrupted):
-                            services.open_due_cycles(clock)
+                    with (
+                        mock.patch.object(services, "create_slots", flaky),
+                        contextlib.suppress(Interrupted),
+                    ):
+                        services.open_due_cycles(clock)
                 else:
                     services.open_due_cycles(clock)
             if close:
