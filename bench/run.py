@@ -42,6 +42,7 @@ YEAR = 2026
 LEADERS = ["张建国(副局长)", "李红梅(副局长)"]
 SEARCH_WORD = "公交线路"  # one of the task-title words scale_ledger draws from (~1 task in 13)
 PLAN_IMPORT = "基准测试台账A"  # timed 10k import, then re-imported
+PLAN_IMPORT_2 = "基准测试台账A2"  # a second timed 10k import
 PLAN_MEMORY = "基准测试台账B"  # 10k import under tracemalloc
 PLAN_BULK = "基准测试台账C"  # the rest of the 100k tasks, in one plan (the big plan)
 
@@ -113,6 +114,41 @@ def machine_info() -> dict:
     return info
 
 
+def busy_processes(seconds: float = 1.0, threshold: float = 0.2) -> list[dict]:
+    """Other processes using more than `threshold` of a CPU over `seconds` (from /proc): the
+    figures of a run made while something else was busy are not comparable."""
+
+    def sample() -> dict[int, tuple[int, str]]:
+        out = {}
+        for d in Path("/proc").iterdir():
+            if not d.name.isdigit():
+                continue
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = (d / "stat").read_text()
+                fields = stat[stat.rindex(")") + 2 :].split()
+                out[int(d.name)] = (
+                    int(fields[11]) + int(fields[12]),
+                    stat[stat.index("(") + 1 : stat.rindex(")")],
+                )
+        return out
+
+    if not Path("/proc/self/stat").exists():
+        return []
+    tick = os.sysconf("SC_CLK_TCK")
+    first = sample()
+    time.sleep(seconds)
+    second = sample()
+    mine = {os.getpid(), os.getppid()}
+    busy = []
+    for pid, (ticks, name) in second.items():
+        if pid in mine or pid not in first:
+            continue
+        share = (ticks - first[pid][0]) / tick / seconds
+        if share >= threshold:
+            busy.append({"pid": pid, "name": name, "cpu": round(share, 2)})
+    return sorted(busy, key=lambda b: -b["cpu"])
+
+
 # --- PostgreSQL: drop and recreate the bench database ----------------------------------------
 
 
@@ -155,6 +191,8 @@ def orchestrate(args) -> int:
         "suite": "luoshi bench",
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": machine_info(),
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "busy_processes_at_start": busy_processes(),
         "config": {
             "import_rows": args.import_rows,
             "total_tasks": args.tasks,
@@ -236,6 +274,8 @@ def orchestrate(args) -> int:
         else:
             shutil.rmtree(data_dir, ignore_errors=True)
     doc["wall_seconds"] = round(time.perf_counter() - started, 1)
+    doc["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    doc["busy_processes_at_end"] = busy_processes()
     doc["summary"] = {
         b: r.get("summary", {"skipped": True, "note": r.get("note", r.get("error", ""))})
         for b, r in doc["backends"].items()
@@ -266,9 +306,23 @@ class Bench:
         with connection.cursor() as cur:
             if connection.vendor == "sqlite":
                 cur.execute("select sqlite_version()")
+                self.result["database"]["version"] = cur.fetchone()[0]
+                for pragma in ("journal_mode", "synchronous", "cache_size", "mmap_size"):
+                    cur.execute(f"PRAGMA {pragma}")
+                    self.result["database"][pragma] = cur.fetchone()[0]
             else:
                 cur.execute("show server_version")
-            self.result["database"]["version"] = cur.fetchone()[0]
+                self.result["database"]["version"] = cur.fetchone()[0]
+                for name in (
+                    "shared_buffers",
+                    "work_mem",
+                    "jit",
+                    "jit_above_cost",
+                    "jit_optimize_above_cost",
+                    "jit_inline_above_cost",
+                ):
+                    cur.execute(f"SHOW {name}")
+                    self.result["database"][name] = cur.fetchone()[0]
         t = time.perf_counter()
         call_command("migrate", interactive=False, verbosity=0)
         migrate_s = time.perf_counter() - t
@@ -351,49 +405,81 @@ class Bench:
             "bytes": len(data),
             "generate_s": round(gen_s, 2),
         }
-        out["dry_run"] = _rate(n, dry_s) | {"new": report.new}
+        # Two more dry runs: other processes on the machine can only slow a run down, so the
+        # best of three is the estimate (every run is reported).
+        dry = [dry_s]
+        for _ in range(2):
+            t = time.perf_counter()
+            service.run(data, self.options(PLAN_IMPORT), commit=False)
+            dry.append(time.perf_counter() - t)
+        out["dry_run"] = _best_rate(n, dry) | {"new": report.new}
         log(f"import dry run: {out['dry_run']}")
 
-        # The commit, with the time split between analyse, _write and audit.record (wrappers
-        # installed on the module attributes for this call only; app code is unchanged).
-        rss_before = _maxrss_mb()
-        timers = {"analyse": 0.0, "_write": 0.0, "audit.record": 0.0}
+        # The commit, with its time split between the importer's steps: timing wrappers are
+        # set on the module attributes for this one call (app code is unchanged), and only
+        # the module-level functions the importer calls through its globals are wrapped.
         from luoshi.core import audit
 
-        patches = [(service, "analyse"), (service, "_write"), (audit, "record")]
-        originals = [getattr(mod, name) for mod, name in patches]
-        for (mod, name), orig in zip(patches, originals, strict=True):
-            setattr(mod, name, _timed(orig, timers, f"audit.{name}" if mod is audit else name))
+        rss_before = _maxrss_mb()
+        steps = [
+            (service, "analyse", "analyse: read, parse, resolve, compare"),
+            (service, "_write", "_write: everything written"),
+            (service, "_before_snapshots", "  _before_snapshots (before+after, for audit)"),
+            (service, "_write_assignments", "  _write_assignments"),
+            (service, "_write_milestones", "  _write_milestones"),
+            (audit, "diff", "  audit.diff (one per task)"),
+            (audit, "record", "  audit.record (jsonable, hash chain, insert)"),
+        ]
+        timers = {label: 0.0 for _, _, label in steps}
+        originals = [getattr(mod, name) for mod, name, _ in steps]
+        for (mod, name, label), orig in zip(steps, originals, strict=True):
+            setattr(mod, name, _timed(orig, timers, label))
         try:
             t = time.perf_counter()
             report = service.run(data, self.options(PLAN_IMPORT), commit=True)
             commit_s = time.perf_counter() - t
         finally:
-            for (mod, name), orig in zip(patches, originals, strict=True):
+            for (mod, name, _), orig in zip(steps, originals, strict=True):
                 setattr(mod, name, orig)
-        out["commit"] = _rate(n, commit_s) | {
-            "new": report.new,
-            "target_rows_per_s": TARGET_IMPORT_ROWS_PER_S,
-            "target_met": n / commit_s >= TARGET_IMPORT_ROWS_PER_S,
-            "breakdown_s": {
-                "analyse (read+parse+resolve+compare)": round(timers["analyse"], 2),
-                "_write (tasks, assignments, milestones, audit)": round(timers["_write"], 2),
-                "  of which audit.record": round(timers["audit.record"], 2),
-                "transaction commit and rest": round(
-                    commit_s - timers["analyse"] - timers["_write"], 2
-                ),
-            },
-        }
-        log(f"import commit: {out['commit']}")
+        if report.new != n:
+            raise RuntimeError(f"the commit created {report.new} tasks, not {n}")
         self.result["memory"] = {
             "ru_maxrss_mb_before_commit": rss_before,
             "ru_maxrss_mb_after_commit": _maxrss_mb(),
         }
-
+        breakdown = {k: round(v, 2) for k, v in timers.items()}
+        written = timers["_write: everything written"] - sum(
+            v for k, v in timers.items() if k.startswith("  ")
+        )
+        breakdown["  rest of _write (tasks bulk_create, categories, ...)"] = round(written, 2)
+        breakdown["transaction commit and rest"] = round(
+            commit_s
+            - timers["analyse: read, parse, resolve, compare"]
+            - timers["_write: everything written"],
+            2,
+        )
+        # A second commit of a different 10k workbook into another new plan, untimed parts
+        # unwrapped: the estimate is the better of the two.
+        data2, _ = self.workbook(4, n)
         t = time.perf_counter()
-        report = service.run(data, self.options(PLAN_IMPORT), commit=True)
-        again_s = time.perf_counter() - t
-        out["reimport_same_file"] = _rate(n, again_s) | {
+        report2 = service.run(data2, self.options(PLAN_IMPORT_2), commit=True)
+        commit2_s = time.perf_counter() - t
+        del data2
+        best = _best_rate(n, [commit_s, commit2_s])
+        out["commit"] = best | {
+            "new": [report.new, report2.new],
+            "target_rows_per_s": TARGET_IMPORT_ROWS_PER_S,
+            "target_met": best["rows_per_s"] >= TARGET_IMPORT_ROWS_PER_S,
+            "breakdown_s (first run)": breakdown,
+        }
+        log(f"import commit: {out['commit']}")
+
+        again, report = [], None
+        for _ in range(2):
+            t = time.perf_counter()
+            report = service.run(data, self.options(PLAN_IMPORT), commit=True)
+            again.append(time.perf_counter() - t)
+        out["reimport_same_file"] = _best_rate(n, again) | {
             "new": report.new,
             "changed": report.changed,
             "unchanged": report.unchanged,
@@ -435,7 +521,7 @@ class Bench:
         from luoshi.ledger.models import Task
 
         have = Task.objects.count()
-        rows = max(0, self.args.tasks - 2 * self.args.import_rows)
+        rows = max(0, self.args.tasks - 3 * self.args.import_rows)
         out: dict = {"rows": rows, "plan": PLAN_BULK}
         self.result["load"] = out
         if rows:
@@ -465,6 +551,14 @@ class Bench:
             with connection.cursor() as cur:
                 cur.execute("VACUUM ANALYZE")
             out["vacuum_analyze_s"] = round(time.perf_counter() - t, 1)
+        # Let the load's writes reach the disk now rather than during the latency runs
+        # (a CHECKPOINT needs a superuser; without one the OS sync still happens).
+        t = time.perf_counter()
+        if connection.vendor == "postgresql":
+            with contextlib.suppress(Exception), connection.cursor() as cur:
+                cur.execute("CHECKPOINT")
+        os.sync()
+        out["settle_s"] = round(time.perf_counter() - t, 1)
         log(f"load: {out}")
 
     # -- 2b. latency
@@ -481,7 +575,7 @@ class Bench:
         reporter = Person.objects.get(username="reporter")
         plan = (
             Plan.objects.get(name=PLAN_BULK, year=YEAR)
-            if self.args.tasks > 2 * self.args.import_rows
+            if self.args.tasks > 3 * self.args.import_rows
             else Plan.objects.get(name=PLAN_IMPORT, year=YEAR)
         )
         district = Unit.objects.filter(kind=UnitKind.DISTRICT).order_by("path").first()
@@ -535,31 +629,25 @@ class Bench:
 
     def latency(self) -> None:
         eps = self.endpoints()
+        busy = busy_processes()
         server, base, logfile = start_server()
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        results = []
+        samples: list[list[float]] = [[] for _ in eps]
+        statuses: list[set] = [set() for _ in eps]
+        sizes = [0] * len(eps)
+        load_before = os.getloadavg()
+        t0 = time.perf_counter()
         try:
-            for e in eps:
-                samples, statuses, size = [], set(), 0
-                for i in range(self.args.warmup + self.args.requests):
-                    ms, status, size = fetch(opener, base + e["url"], e["headers"])
-                    statuses.add(status)
+            # Round robin: every round asks each endpoint once, so a burst of load from
+            # another process on the machine spreads over all endpoints instead of one.
+            for i in range(self.args.warmup + self.args.requests):
+                for k, e in enumerate(eps):
+                    ms, status, sizes[k] = fetch(opener, base + e["url"], e["headers"])
+                    statuses[k].add(status)
                     if i >= self.args.warmup:
-                        samples.append(ms)
-                row = {
-                    "name": e["name"],
-                    "user": e["user"],
-                    "url": e["url"],
-                    "auth": e["auth"],
-                    "status": sorted(statuses),
-                    "bytes": size,
-                } | summarise(samples)
-                row["target_met"] = row["p95_ms"] < TARGET_P95_MS and statuses == {200}
-                results.append(row)
-                log(
-                    f"{e['user']:<10} {e['url']:<40} median {row['median_ms']:7.1f} ms  "
-                    f"p95 {row['p95_ms']:7.1f} ms  {sorted(statuses)}"
-                )
+                        samples[k].append(ms)
+                if i == self.args.warmup:
+                    log(f"latency: warm-up done, {self.args.requests} rounds of {len(eps)}")
         finally:
             server.terminate()
             try:
@@ -567,18 +655,39 @@ class Bench:
             except subprocess.TimeoutExpired:
                 server.kill()
             logfile.close()
+        results = []
+        for k, e in enumerate(eps):
+            row = {
+                "name": e["name"],
+                "user": e["user"],
+                "url": e["url"],
+                "auth": e["auth"],
+                "status": sorted(statuses[k]),
+                "bytes": sizes[k],
+            } | summarise(samples[k])
+            row["target_met"] = row["p95_ms"] < TARGET_P95_MS and statuses[k] == {200}
+            results.append(row)
+            log(
+                f"{e['user']:<10} {e['url']:<40} median {row['median_ms']:7.1f} ms  "
+                f"p95 {row['p95_ms']:7.1f} ms  {sorted(statuses[k])}"
+            )
         self.result["latency"] = {
             "method": "HTTP against `luoshi runserver --noreload --nothreading` in its own "
             "process (DEBUG off), one request at a time from this process over "
-            "loopback, a new TCP connection per request",
+            "loopback, a new TCP connection per request; endpoints asked in round robin",
             "warmup": self.args.warmup,
+            "seconds": round(time.perf_counter() - t0, 1),
+            "loadavg_before": [round(x, 2) for x in load_before],
+            "busy_processes_before": busy,
+            "loadavg_after": [round(x, 2) for x in os.getloadavg()],
             "endpoints": results,
         }
         self.diagnose(eps)
 
     def diagnose(self, eps: list[dict]) -> None:
         """One in-process request per endpoint (Django test Client) with its SQL captured:
-        queries, SQL time, the slowest statement and the number of matching rows."""
+        queries, SQL time, the slowest statement and the number of matching rows. Not timed:
+        the test environment's template instrumentation would inflate the figure."""
         from django.db import connection
         from django.test import Client
         from django.test.utils import CaptureQueriesContext, setup_test_environment
@@ -594,12 +703,9 @@ class Bench:
             else:
                 client.force_login(Person.objects.get(username=e["user"]))
                 extra = {}
-            times = []
-            for _ in range(3):
-                with CaptureQueriesContext(connection) as cq:
-                    t = time.perf_counter()
-                    resp = client.get(e["url"], **extra)
-                    times.append((time.perf_counter() - t) * 1000)
+            client.get(e["url"], **extra)  # warm
+            with CaptureQueriesContext(connection) as cq:
+                resp = client.get(e["url"], **extra)
             qs = cq.captured_queries
             slow = max(qs, key=lambda q: float(q["time"])) if qs else {"time": "0", "sql": ""}
             rows = None
@@ -610,7 +716,6 @@ class Bench:
                     with contextlib.suppress(KeyError, TypeError, AttributeError):
                         rows = resp.context["page"].paginator.count
             by_key[(e["user"], e["url"])]["diagnosis"] = {
-                "in_process_median_ms": round(statistics.median(times), 1),
                 "matching_rows": rows,
                 "queries": len(qs),
                 "sql_ms": round(sum(float(q["time"]) for q in qs) * 1000, 1),
@@ -624,6 +729,7 @@ class Bench:
         worst = max(lat, key=lambda r: r["p95_ms"]) if lat else None
         self.result["summary"] = {
             "import_commit_rows_per_s": imp.get("commit", {}).get("rows_per_s"),
+            "import_commit_runs_rows_per_s": imp.get("commit", {}).get("runs_rows_per_s"),
             "import_commit_target_met": imp.get("commit", {}).get("target_met"),
             "import_dry_run_rows_per_s": imp.get("dry_run", {}).get("rows_per_s"),
             "reimport_rows_per_s": imp.get("reimport_same_file", {}).get("rows_per_s"),
@@ -645,6 +751,16 @@ class Bench:
 
 def _rate(rows: int, seconds: float) -> dict:
     return {"seconds": round(seconds, 2), "rows_per_s": round(rows / seconds) if seconds else None}
+
+
+def _best_rate(rows: int, seconds: list[float]) -> dict:
+    best = min(seconds)
+    return {
+        "seconds": round(best, 2),
+        "rows_per_s": round(rows / best),
+        "runs_s": [round(x, 2) for x in seconds],
+        "runs_rows_per_s": [round(rows / x) for x in seconds],
+    }
 
 
 def _timed(fn, timers: dict, key: str):

@@ -161,7 +161,10 @@ def scale_ledger(
     year: int = 2026,
     categories: int = 20,
 ) -> bytes:
-    """A large ledger for benchmarks: `tasks` rows across the given units."""
+    """A large ledger for benchmarks: `tasks` rows across the given units, in `categories`
+    sections whose numbering restarts (as large ledgers number them)."""
+    from luoshi.ledger.exporter import _cn_number
+
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(
         buf, {"in_memory": True, "constant_memory": True, "strings_to_numbers": False}
@@ -170,21 +173,21 @@ def scale_ledger(
     ws.write(0, 0, f"{year}年全市重点工作任务台账")
     ws.write_row(1, 0, HEADER)
     row = 2
-    per_cat = max(1, tasks // categories)
+    per_cat = max(1, -(-tasks // categories))
     n = 0
     for c in range(categories):
-        count = per_cat if c < categories - 1 else tasks - n
+        count = min(per_cat, tasks - n)
         if count <= 0:
             break
-        ws.write(row, 0, f"{c + 1}、重点工作类别{c + 1}({count}项)")
+        ws.write(row, 0, f"{_cn_number(c + 1)}、重点工作类别{c + 1}({count}项)")
         row += 1
-        for _ in range(count):
+        for i in range(1, count + 1):
             n += 1
             ws.write_row(
                 row,
                 0,
                 [
-                    str(n),
+                    str(i),
                     _title(rng, n),
                     "按计划推进",
                     rng.choice(leaders),

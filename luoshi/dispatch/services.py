@@ -86,9 +86,12 @@ def open_due_cycles(now: dt.datetime | None = None) -> int:
             closes = _aware(cal.add_working_days(due, GRACE_WORKING_DAYS), schedule.due_time)
             if closes <= now:
                 continue  # long past: nothing can still be reported for it
-            cycle, created = _get_or_create_cycle(schedule, due_at, period_start, closes)
+            # The cycle and its slots commit together: a worker killed in between must not
+            # leave a cycle without slots that a later run may find already closed.
+            with transaction.atomic():
+                cycle, created = _get_or_create_cycle(schedule, due_at, period_start, closes)
+                create_slots(cycle)
             opened += created
-            create_slots(cycle)
     return opened
 
 

@@ -1,7 +1,7 @@
 """Ledger filters, shared by the web table and the API so both filter the same way."""
 
 import django_filters as df
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from luoshi.org.models import Unit
@@ -53,7 +53,7 @@ class TaskFilter(df.FilterSet):
         if not unit:
             return qs
         return qs.filter(
-            Exists(Assignment.objects.filter(task=OuterRef("pk"), unit__path__startswith=unit.path))
+            pk__in=Assignment.objects.filter(unit__path__startswith=unit.path).values("task_id")
         )
 
     def filter_q(self, qs, name, value):

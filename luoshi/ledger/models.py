@@ -195,6 +195,7 @@ class Task(Versioned):
         indexes = [
             models.Index(fields=["plan", "sort_key"], name="task_plan_sort_idx"),
             models.Index(fields=["deadline"], name="task_deadline_idx"),
+            models.Index(fields=["plan", "deadline", "sort_key"], name="task_plan_deadline_idx"),
             models.Index(fields=["status", "deadline"], name="task_status_idx"),
             models.Index(fields=["primary_unit", "sort_key"], name="task_unit_idx"),
             models.Index(fields=["lead_leader"], name="task_leader_idx"),
