@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     # The loop, in dependency order: each app imports only the ones above it.
     "luoshi.core",
     "luoshi.org",
+    "luoshi.notify",
     "luoshi.ledger",
     "luoshi.dispatch",
     "luoshi.demo",
@@ -94,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "luoshi.notify.context_processors.inbox",
             ],
         },
     },
@@ -208,7 +210,21 @@ Q_CLUSTER = {
 LUOSHI_JOBS = {
     "luoshi.open_cycles": ("luoshi.dispatch.jobs.open_cycles", 10),
     "luoshi.close_cycles": ("luoshi.dispatch.jobs.close_cycles", 10),
+    "luoshi.remind": ("luoshi.dispatch.jobs.remind", 10),
+    "luoshi.notify_deliver": ("luoshi.notify.jobs.deliver", 1),
 }
+# Links in e-mails and robot messages are made absolute with this.
+LUOSHI_BASE_URL = os.environ.get("LUOSHI_BASE_URL", "")
+# Webhook targets on private networks must be listed (SSRF guard); intranets name their gateways.
+LUOSHI_WEBHOOK_ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("LUOSHI_WEBHOOK_ALLOWED_HOSTS", "").split(",") if h.strip()
+]
+LUOSHI_REMINDER_CHANNELS = tuple(
+    c.strip()
+    for c in os.environ.get("LUOSHI_REMINDER_CHANNELS", "inbox,email,webhook").split(",")
+    if c.strip()
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "luoshi@localhost")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 

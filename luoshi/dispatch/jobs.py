@@ -23,3 +23,11 @@ def close_cycles() -> int:
     n = services.close_due_cycles(timezone.now())
     log.info("closed %s cycles", n)
     return n
+
+
+def remind() -> int:
+    from .reminders import send_reminders
+
+    n = send_reminders(timezone.now())
+    log.info("queued %s reminders", n)
+    return n

@@ -72,6 +72,9 @@ SCOPE_TABLE = {
     "report-detail": "report",
     "report-submit": "report",
     "report-review": "report",
+    "notify:inbox": "list",
+    "notify:mark_read": "message",
+    "notify:mark_all_read": "list",
     "login": "public",
     "logout": "public",
     "set_language": "public",
@@ -114,7 +117,13 @@ def b_world(orgtree):
     attachment = dispatch_attachments.add_attachment(
         orgtree.reporter_b, report, "乙附件.pdf", b"%PDF-1.4\n%%EOF\n"
     )
+    from luoshi.notify import services as notify
+
+    [message] = notify.notify(
+        orgtree.reporter_b, subject="乙局机密任务", body="乙节点", dedupe_key="scope:b"
+    )
     return {
+        "message": message,
         "slot": slot,
         "report": report,
         "cycle": slot.cycle,
