@@ -74,3 +74,22 @@ def test_a_late_worker_sends_only_the_latest_stage(orgtree, slot):
     # The worker was down until after the due time: no stale "due in two days" message.
     send_reminders(at(2026, 10, 9, 18))
     assert _stages(orgtree.reporter_a) == ["due"]
+
+
+def test_reminder_emails_go_out_once_even_when_delivery_runs_twice(orgtree, slot, settings):
+    from django.core import mail
+
+    from luoshi.notify.services import deliver_due
+
+    settings.LUOSHI_REMINDER_CHANNELS = ("inbox", "email")
+    settings.LUOSHI_NOTIFY_DIGEST = False
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    orgtree.reporter_a.email = "reporter@example.gov.cn"
+    orgtree.reporter_a.save(update_fields=["email"])
+    send_reminders(at(2026, 10, 9, 17))
+    send_reminders(at(2026, 10, 9, 17))
+    # notify() stamps messages with the real clock, so deliver by the real clock too.
+    deliver_due()
+    deliver_due()
+    assert [m.to for m in mail.outbox] == [["reporter@example.gov.cn"]]
+    assert "提醒任务" in mail.outbox[0].subject
