@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "luoshi.notify.context_processors.inbox",
+                "luoshi.core.context_processors.calendar_notice",
             ],
         },
     },

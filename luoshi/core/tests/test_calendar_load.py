@@ -243,3 +243,21 @@ def test_admin_hand_edits_are_audited(admin_client):
     admin_client.post(reverse("admin:core_calendarday_delete", args=[day.pk]), {"post": "yes"})
     assert not CalendarDay.objects.exists()
     assert AuditRecord.objects.filter(object_type="core.calendarday", action="delete").count() == 1
+
+
+def test_administrators_are_told_to_load_a_missing_year(orgtree, client, settings):
+    import datetime as dt
+    from unittest import mock
+
+    from luoshi.core.models import CalendarYear
+
+    orgtree.admin.is_staff = True
+    orgtree.admin.save(update_fields=["is_staff"])
+    client.force_login(orgtree.admin)
+    with mock.patch("django.utils.timezone.localdate", return_value=dt.date(2026, 11, 25)):
+        body = client.get("/plans/").content.decode()
+        assert 'id="calendar-notice"' in body and "2027" in body
+        CalendarYear.objects.create(year=2027, source="test")
+        assert 'id="calendar-notice"' not in client.get("/plans/").content.decode()
+    client.force_login(orgtree.reporter_a)  # not an administrator: no banner
+    assert 'id="calendar-notice"' not in client.get("/plans/").content.decode()
