@@ -4,22 +4,7 @@ import io
 
 import openpyxl
 
-HEADER = [
-    "序号",
-    "任务名称",
-    "具体内容",
-    "牵头领导",
-    "责任单位",
-    "配合单位",
-    "责任人",
-    "完成时限",
-    "时间节点",
-    "是否重点",
-    "目标值",
-    "计量单位",
-    "调度频次",
-    "备注",
-]
+from luoshi.demo.workbooks import HEADER  # the usual 14 columns of a bureau ledger
 
 
 def workbook(rows, *, title="2026年测试重点工作任务台账", header=HEADER, merges=()) -> bytes:
