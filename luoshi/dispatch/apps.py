@@ -6,3 +6,10 @@ class DispatchConfig(AppConfig):
     name = "luoshi.dispatch"
     label = "dispatch"
     verbose_name = _("Dispatch cycles")
+
+    def ready(self) -> None:
+        from luoshi.ledger.history import register_choices
+
+        from .models import Slot
+
+        register_choices("dispatch.report", "status", Slot.Status.choices)

@@ -8,6 +8,7 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +18,7 @@ from luoshi.core.errors import OutOfScope, RuleViolation
 from luoshi.core.versioning import save_versioned
 from luoshi.ledger import services as ledger_services
 from luoshi.ledger.models import Assignment, Frequency, Plan, Task, TaskStatus
+from luoshi.notify.services import notify
 
 from . import rules
 from .access import can_report, can_review
@@ -302,7 +304,7 @@ def review_report(
         raise RuleViolation(_("Someone else has just reviewed this report."))
     slot.status = status
     action = ReviewEvent.Action.ACCEPT if accept else ReviewEvent.Action.RETURN
-    ReviewEvent.objects.create(report=report, actor=actor, action=action, comment=comment)
+    event = ReviewEvent.objects.create(report=report, actor=actor, action=action, comment=comment)
     audit.record(
         actor,
         [
@@ -320,6 +322,17 @@ def review_report(
         ],
         at=now,
     )
+    recipient = slot.owner or report.author
+    if not accept and recipient is not None:
+        # The owner hears of a returned report at once instead of finding it on a list.
+        notify(
+            recipient,
+            subject=_("Report returned: %(task)s") % {"task": slot.task.title},
+            body=comment,
+            url=reverse("dispatch:report", args=[slot.pk]),
+            channels=("inbox",),
+            dedupe_key=f"returned:report:{report.pk}:{event.pk}",
+        )
     if accept:
         ledger_services.record_progress(
             actor,

@@ -3,7 +3,11 @@ ids. A few bulk queries per page of history, whatever its length."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from django.core.exceptions import FieldDoesNotExist
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -11,8 +15,18 @@ from luoshi.org.models import Person, Unit
 
 from .models import Assignment, Category, Frequency, Milestone, SourceKind, Task, TaskStatus
 
+ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 PEOPLE = {"lead_leader", "owner", "acked_by"}
 UNITS = {"responsible_units", "cooperating_units", "unit", "primary_unit"}
+# Labels for coded values, per object type. Later stages register their own (their AppConfig
+# calls register_choices), so the ledger shows their records without importing them.
+TYPE_CHOICES: dict[tuple[str, str], dict] = {}
+
+
+def register_choices(object_type: str, field: str, choices) -> None:
+    TYPE_CHOICES[(object_type, field)] = dict(choices)
+
+
 CHOICES = {
     "status": dict(TaskStatus.choices),
     "frequency": dict(Frequency.choices),
@@ -71,9 +85,14 @@ def present(records) -> list[dict]:
         "task": dict(Task.objects.filter(pk__in=ids["task"]).values_list("pk", "no")),
     }
 
-    def show(name, value):
+    def show(record, name, value):
         if value is None or value == "" or value == []:
             return "—"
+        if isinstance(value, str) and ISO_DATETIME.match(value):
+            moment = dt.datetime.fromisoformat(value)
+            if timezone.is_aware(moment):
+                moment = timezone.localtime(moment)
+            return f"{moment:%Y-%m-%d %H:%M}"
         if isinstance(value, bool):
             return _("yes") if value else _("no")
         bucket = (
@@ -90,8 +109,9 @@ def present(records) -> list[dict]:
         if bucket:
             values = value if isinstance(value, list) else [value]
             return "、".join(str(names[bucket].get(v, v)) for v in values)
-        if name in CHOICES:
-            return str(CHOICES[name].get(value, value))
+        labels = TYPE_CHOICES.get((record.object_type, name)) or CHOICES.get(name)
+        if labels:
+            return str(labels.get(value, value))
         if isinstance(value, list):
             return "；".join(str(v) for v in value)
         return str(value)
@@ -102,7 +122,7 @@ def present(records) -> list[dict]:
             {
                 "record": r,
                 "rows": [
-                    (_label(name), show(name, pair[0]), show(name, pair[1]))
+                    (_label(name), show(r, name, pair[0]), show(r, name, pair[1]))
                     for name, pair in r.changes.items()
                 ],
             }

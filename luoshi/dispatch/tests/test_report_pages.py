@@ -2,6 +2,7 @@
 content and served only in scope."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -71,6 +72,11 @@ def test_fill_submit_return_fix_accept_on_the_pages(orgtree, slot, client):
     slot.refresh_from_db()
     assert slot.status == "returned"
 
+    # The owner is told at once, in the inbox.
+    from luoshi.notify.models import Message
+
+    told = Message.objects.get(recipient=orgtree.reporter_a, dedupe_key__startswith="returned:")
+    assert "报送任务" in told.subject and told.body == "请补充照片"
     client.force_login(orgtree.reporter_a)
     body = client.get(f"/reports/slots/{slot.pk}/").content.decode()
     assert "请补充照片" in body
@@ -86,6 +92,10 @@ def test_fill_submit_return_fix_accept_on_the_pages(orgtree, slot, client):
     # The exchange is kept on the task page's history.
     body = client.get(f"/tasks/{task.pk}/").content.decode()
     assert "请补充照片" in body
+    history = body.split('id="history"')[1]
+    # Labels, not codes; local times, not ISO strings.
+    assert "已退回" in history and "submitted →" not in history
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", history)
 
 
 def test_stale_report_save_is_refused(orgtree, slot, client):
