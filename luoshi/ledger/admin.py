@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Category, Plan
+from .models import Category, Plan, Task
 
 # Tasks and milestones are changed only through the audited service path (the pages and the
 # API); the admin configures plans and categories.
@@ -29,3 +29,22 @@ class PlanAdmin(admin.ModelAdmin):
         else:
             created = services.create_plan(request.user, **form.cleaned_data)
             obj.pk = created.pk
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    """Read-only: lets other admin pages pick a task (autocomplete); changes go through the
+    audited pages and API."""
+
+    list_display = ["no", "title", "plan", "status", "deadline"]
+    list_filter = ["plan", "status"]
+    search_fields = ["title", "no"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
