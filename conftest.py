@@ -8,6 +8,8 @@ import pytest
 from luoshi.org import services as org
 from luoshi.org.models import Role, UnitKind
 
+pytest_plugins = ["luoshi.ledger.tests.browser"]  # Playwright fixtures, defined once
+
 PASSWORD = "test-pass-123"
 
 

@@ -20,11 +20,9 @@ from luoshi.dispatch import services
 from luoshi.dispatch.models import ReviewEvent, Slot
 from luoshi.dispatch.reminders import send_reminders
 from luoshi.ledger import services as ledger
-from luoshi.ledger.tests.browser import (  # noqa: F401  (fixtures)
+from luoshi.ledger.tests.browser import (
     ARTIFACTS,
     PHONE,
-    browser,
-    browser_page,
     login_through_form,
 )
 from luoshi.notify.models import Message

@@ -1,9 +1,9 @@
 """Playwright fixtures for browser tests (pytest -m browser).
 
-Playwright cannot download its own browser here, so tests drive Debian's Chromium. Import the
-fixtures into a test module:
-
-    from .browser import browser, browser_page  # noqa: F401
+Playwright cannot download its own browser here, so tests drive Debian's Chromium. The root
+conftest registers this module as a plugin (pytest_plugins), so the session-wide browser is
+defined once: importing the fixtures into several test modules would define several
+session fixtures, and the second sync_playwright() would start inside the first one's loop.
 
 Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls from a
 thread with a running loop unless DJANGO_ALLOW_ASYNC_UNSAFE is set, so importing this module sets

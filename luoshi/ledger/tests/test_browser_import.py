@@ -16,11 +16,9 @@ from playwright.sync_api import expect
 from conftest import PASSWORD
 from luoshi.ledger.models import Plan, Task
 
-from .browser import (  # noqa: F401  (fixtures)
+from .browser import (
     ARTIFACTS,
     PHONE,
-    browser,
-    browser_page,
     login_through_form,
 )
 
