@@ -1,4 +1,5 @@
-"""Luoshi benchmark suite: import rate, ledger/API latency at 100k tasks, import memory.
+"""Luoshi benchmark suite: import rate, ledger/API latency at 100k tasks, import memory,
+and a burst of report submissions through the API (bench/burst.py).
 
     python -m bench.run                       # both backends; one JSON document on stdout
     python -m bench.run --only sqlite         # one backend
@@ -198,11 +199,16 @@ def orchestrate(args) -> int:
             "total_tasks": args.tasks,
             "warmup_requests": args.warmup,
             "timed_requests": args.requests,
+            "burst_submissions": args.burst,
+            "burst_client_threads": args.burst_threads,
+            "burst_server": args.burst_server,
+            "burst_timeout_s": args.burst_timeout,
             "postgres_url": PG_URL,
         },
         "targets": {
             "import_commit_rows_per_s": f">= {TARGET_IMPORT_ROWS_PER_S}",
             "latency_p95_ms": f"< {TARGET_P95_MS:g}",
+            "report_burst_p95_ms": f"< {TARGET_P95_MS:g} (start and submit; no errors)",
         },
         "backends": {},
     }
@@ -247,6 +253,14 @@ def orchestrate(args) -> int:
             str(args.requests),
             "--warmup",
             str(args.warmup),
+            "--burst",
+            str(args.burst),
+            "--burst-threads",
+            str(args.burst_threads),
+            "--burst-timeout",
+            str(args.burst_timeout),
+            "--burst-server",
+            args.burst_server,
         ]
         log(f"{backend}: child process starts (data dir {data_dir})")
         t0 = time.perf_counter()
@@ -684,6 +698,24 @@ class Bench:
         }
         self.diagnose(eps)
 
+    # -- 4. report burst (after the latency runs, so those see the same ledger as before)
+    def report_burst(self) -> None:
+        if not self.args.burst:
+            return
+        from types import SimpleNamespace
+
+        from . import burst
+
+        self.helpers = SimpleNamespace(
+            log=log,
+            start_server=start_server,
+            summarise=summarise,
+            percentile=percentile,
+            busy_processes=busy_processes,
+            target_p95_ms=TARGET_P95_MS,
+        )
+        burst.run(self)  # fills self.result["report_burst"] as it goes
+
     def diagnose(self, eps: list[dict]) -> None:
         """One in-process request per endpoint (Django test Client) with its SQL captured:
         queries, SQL time, the slowest statement and the number of matching rows. Not timed:
@@ -747,6 +779,19 @@ class Bench:
                 f"{r['user']} {r['url']} p95 {r['p95_ms']} ms" for r in lat if not r["target_met"]
             ],
         }
+        rb = self.result.get("report_burst")
+        if rb:
+            self.result["summary"]["report_burst"] = {
+                "server": self.args.burst_server,
+                "submissions_ok": rb.get("ok"),
+                "submissions_per_s": rb.get("submissions_per_s"),
+                "submit_median_ms": (rb.get("submit") or {}).get("median_ms"),
+                "submit_p95_ms": (rb.get("submit") or {}).get("p95_ms"),
+                "start_p95_ms": (rb.get("start") or {}).get("p95_ms"),
+                "errors": rb.get("error_count"),
+                "verified": rb.get("verify", {}).get("all_submitted_once"),
+                "target_met": rb.get("target_met"),
+            }
 
 
 def _rate(rows: int, seconds: float) -> dict:
@@ -774,34 +819,43 @@ def _timed(fn, timers: dict, key: str):
     return wrapper
 
 
-def start_server():
-    """`luoshi runserver` on a free loopback port, in its own process, with our environment."""
+def start_server(threading: bool = False, kind: str = "runserver", workers: int = 4):
+    """`luoshi runserver` on a free loopback port, in its own process, with our environment
+    (single-threaded unless `threading`); or, with kind="gunicorn", `gunicorn luoshi.wsgi`
+    with `workers` sync workers (gunicorn is not a project dependency: install it first)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     logfile = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the caller
-    cmd = [
-        sys.executable,
-        "-m",
-        "luoshi.manage",
-        "runserver",
-        "--noreload",
-        "--nothreading",
-        "--skip-checks",
-        f"127.0.0.1:{port}",
-    ]
+    if kind == "gunicorn":
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "luoshi.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--timeout",
+            "120",
+        ]
+    else:
+        cmd = [sys.executable, "-m", "luoshi.manage", "runserver", "--noreload"]
+        cmd += [] if threading else ["--nothreading"]
+        cmd += ["--skip-checks", f"127.0.0.1:{port}"]
     server = subprocess.Popen(cmd, cwd=ROOT, stdout=logfile, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
             logfile.seek(0)
-            raise RuntimeError(f"runserver exited: {logfile.read()[-2000:]!r}")
+            raise RuntimeError(f"{kind} exited: {logfile.read()[-2000:]!r}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return server, f"http://127.0.0.1:{port}", logfile
         time.sleep(0.2)
     server.kill()
-    raise RuntimeError("runserver did not start listening within 60 s")
+    raise RuntimeError(f"{kind} did not start listening within 60 s")
 
 
 def fetch(opener, url: str, headers: dict) -> tuple[float, int, int]:
@@ -903,6 +957,7 @@ def child(args) -> int:
         bench.import_memory()
         bench.load_bulk()
         bench.latency()
+        bench.report_burst()
     except Exception:  # noqa: BLE001 - report what failed alongside what was measured
         bench.result["error"] = traceback.format_exc()
         log(bench.result["error"])
@@ -926,7 +981,23 @@ def main(argv=None) -> int:
     p.add_argument("--import-rows", type=int, default=10_000, help="rows in the timed import")
     p.add_argument("--requests", type=int, default=40, help="timed requests per endpoint")
     p.add_argument("--warmup", type=int, default=3, help="untimed requests per endpoint")
-    p.add_argument("--timeout", type=int, default=900, help="seconds allowed per backend")
+    p.add_argument(
+        "--burst",
+        type=int,
+        default=5000,
+        help="report submissions in the burst (0: no burst)",
+    )
+    p.add_argument("--burst-threads", type=int, default=4, help="client threads in the burst")
+    p.add_argument(
+        "--burst-timeout", type=int, default=600, help="seconds allowed for the burst's requests"
+    )
+    p.add_argument(
+        "--burst-server",
+        choices=["runserver", "gunicorn"],
+        default="runserver",
+        help="server for the burst (gunicorn must be installed; it is not a dependency)",
+    )
+    p.add_argument("--timeout", type=int, default=1500, help="seconds allowed per backend")
     p.add_argument(
         "--keep-data",
         action="store_true",
