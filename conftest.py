@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from luoshi.core.actors import system_actor
 from luoshi.org import services as org
 from luoshi.org.models import Role, UnitKind
 
@@ -19,21 +20,21 @@ def orgtree(db):
              ├─ bureau A ─ division A1
              └─ bureau B ─ division B1
     People: admin, supervisor, leader_a, unitadmin_a, reporter_a (in A1), reporter_b (in B1)."""
-    city = org.create_unit(None, "测试市", None, kind=UnitKind.CITY)
+    city = org.create_unit("测试市", None, actor=system_actor(), kind=UnitKind.CITY)
     office, a, b = org.create_units(
-        None,
         [
             {"name": "督查室", "parent": city, "kind": UnitKind.DIVISION},
             {"name": "甲局", "parent": city, "kind": UnitKind.BUREAU},
             {"name": "乙局", "parent": city, "kind": UnitKind.BUREAU},
         ],
+        actor=system_actor(),
     )
     a1, b1 = org.create_units(
-        None,
         [
             {"name": "甲局一处", "parent": a, "kind": UnitKind.DIVISION},
             {"name": "乙局一处", "parent": b, "kind": UnitKind.DIVISION},
         ],
+        actor=system_actor(),
     )
     specs = [
         ("admin", "管理员", city, Role.ADMIN, city),
@@ -44,7 +45,6 @@ def orgtree(db):
         ("reporter_b", "乙填报", b1, Role.REPORTER, b1),
     ]
     people = org.create_people(
-        None,
         [
             {
                 "username": u,
@@ -56,6 +56,7 @@ def orgtree(db):
             }
             for u, n, unit, r, ru in specs
         ],
+        actor=system_actor(),
     )
     ns = SimpleNamespace(city=city, office=office, a=a, b=b, a1=a1, b1=b1)
     for p in people:

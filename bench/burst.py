@@ -274,6 +274,7 @@ def prepare(bench, n: int) -> dict:
     from django.contrib.auth.hashers import make_password
     from django.db import connection, transaction
 
+    from luoshi.core.actors import system_actor
     from luoshi.dispatch.models import Cycle, Slot
     from luoshi.dispatch.services import open_due_cycles
     from luoshi.ledger.importer import service
@@ -287,14 +288,14 @@ def prepare(bench, n: int) -> dict:
     rows = n + CONTROL_SLOTS + DIAG_SLOTS
     data, _ = bench.workbook(5, rows)
     t = time.perf_counter()
-    report = service.run(data, bench.options(PLAN_BURST), commit=True)
+    report = service.run(data, bench.options(PLAN_BURST), actor=system_actor(), commit=True)
     timings["import_s"] = round(time.perf_counter() - t, 2)
     if report.new != rows:
         raise RuntimeError(f"the burst plan's import created {report.new} tasks, not {rows}")
     plan = Plan.objects.get(name=PLAN_BURST, year=bench.options(PLAN_BURST).year)
     t = time.perf_counter()
     with transaction.atomic():
-        handed = deploy_plan(None, plan)
+        handed = deploy_plan(plan, actor=system_actor())
     timings["deploy_s"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
     opened = open_due_cycles()
@@ -324,7 +325,7 @@ def prepare(bench, n: int) -> dict:
         }
         for uid in unit_ids
     ]
-    people = create_people(None, specs)
+    people = create_people(specs, actor=system_actor())
     Person.objects.filter(pk__in=[p.pk for p in people]).update(
         password=make_password(REPORTER_PASSWORD)
     )

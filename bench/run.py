@@ -379,6 +379,7 @@ class Bench:
 
     # -- 1. import rate
     def import_rate(self) -> None:
+        from luoshi.core.actors import system_actor
         from luoshi.ledger.importer import service
 
         n = self.args.import_rows
@@ -386,7 +387,7 @@ class Bench:
         self.result["import"] = out
         data, gen_s = self.workbook(1, n)
         t = time.perf_counter()
-        report = service.run(data, self.options(PLAN_IMPORT), commit=False)
+        report = service.run(data, self.options(PLAN_IMPORT), actor=system_actor(), commit=False)
         dry_s = time.perf_counter() - t
         if report.errors:
             # scale_ledger's file does not import: say why, then use the bench's own generator
@@ -410,7 +411,9 @@ class Bench:
             self.generator = "bench.run.fallback_ledger"
             data, gen_s = self.workbook(1, n)
             t = time.perf_counter()
-            report = service.run(data, self.options(PLAN_IMPORT), commit=False)
+            report = service.run(
+                data, self.options(PLAN_IMPORT), actor=system_actor(), commit=False
+            )
             dry_s = time.perf_counter() - t
             if report.errors:
                 raise RuntimeError(f"fallback workbook does not import: {report.errors[:3]}")
@@ -424,7 +427,7 @@ class Bench:
         dry = [dry_s]
         for _ in range(2):
             t = time.perf_counter()
-            service.run(data, self.options(PLAN_IMPORT), commit=False)
+            service.run(data, self.options(PLAN_IMPORT), actor=system_actor(), commit=False)
             dry.append(time.perf_counter() - t)
         out["dry_run"] = _best_rate(n, dry) | {"new": report.new}
         log(f"import dry run: {out['dry_run']}")
@@ -450,7 +453,7 @@ class Bench:
             setattr(mod, name, _timed(orig, timers, label))
         try:
             t = time.perf_counter()
-            report = service.run(data, self.options(PLAN_IMPORT), commit=True)
+            report = service.run(data, self.options(PLAN_IMPORT), actor=system_actor(), commit=True)
             commit_s = time.perf_counter() - t
         finally:
             for (mod, name, _), orig in zip(steps, originals, strict=True):
@@ -476,7 +479,7 @@ class Bench:
         # unwrapped: the estimate is the better of the two.
         data2, _ = self.workbook(4, n)
         t = time.perf_counter()
-        report2 = service.run(data2, self.options(PLAN_IMPORT_2), commit=True)
+        report2 = service.run(data2, self.options(PLAN_IMPORT_2), actor=system_actor(), commit=True)
         commit2_s = time.perf_counter() - t
         del data2
         best = _best_rate(n, [commit_s, commit2_s])
@@ -491,7 +494,7 @@ class Bench:
         again, report = [], None
         for _ in range(2):
             t = time.perf_counter()
-            report = service.run(data, self.options(PLAN_IMPORT), commit=True)
+            report = service.run(data, self.options(PLAN_IMPORT), actor=system_actor(), commit=True)
             again.append(time.perf_counter() - t)
         out["reimport_same_file"] = _best_rate(n, again) | {
             "new": report.new,
@@ -505,6 +508,7 @@ class Bench:
     def import_memory(self) -> None:
         import tracemalloc
 
+        from luoshi.core.actors import system_actor
         from luoshi.ledger.importer import service
 
         n = self.args.import_rows
@@ -512,7 +516,7 @@ class Bench:
         tracemalloc.start()
         tracemalloc.reset_peak()
         t = time.perf_counter()
-        report = service.run(data, self.options(PLAN_MEMORY), commit=True)
+        report = service.run(data, self.options(PLAN_MEMORY), actor=system_actor(), commit=True)
         traced_s = time.perf_counter() - t
         current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
@@ -531,6 +535,7 @@ class Bench:
     def load_bulk(self) -> None:
         from django.db import connection
 
+        from luoshi.core.actors import system_actor
         from luoshi.ledger.importer import service
         from luoshi.ledger.models import Task
 
@@ -543,7 +548,9 @@ class Bench:
             log(f"loading {rows} more tasks ({have} so far) with {self.generator}")
             t = time.perf_counter()
             try:
-                report = service.run(data, self.options(PLAN_BULK), commit=True)
+                report = service.run(
+                    data, self.options(PLAN_BULK), actor=system_actor(), commit=True
+                )
             except service.ImportFailed as exc:
                 if self.generator != "scale_ledger":
                     raise
@@ -551,7 +558,9 @@ class Bench:
                 self.generator = "bench.run.fallback_ledger"
                 data, gen_s = self.workbook(3, rows)
                 t = time.perf_counter()
-                report = service.run(data, self.options(PLAN_BULK), commit=True)
+                report = service.run(
+                    data, self.options(PLAN_BULK), actor=system_actor(), commit=True
+                )
             load_s = time.perf_counter() - t
             out.update(
                 _rate(rows, load_s)

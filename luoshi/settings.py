@@ -157,7 +157,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # Upload bounds: Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not cover file data.
+# One store and one limit for every uploaded file: workbooks to import and report attachments.
 LUOSHI_MAX_UPLOAD_BYTES = int(os.environ.get("LUOSHI_MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
+LUOSHI_UPLOAD_DIR = MEDIA_ROOT / "uploads"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 REST_FRAMEWORK = {

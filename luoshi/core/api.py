@@ -1,7 +1,8 @@
 """API plumbing shared by every app: pagination and error mapping."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -13,6 +14,32 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class VersionRequired(APIException):
+    """An update that does not say which version it read would silently overwrite whatever
+    changed since: refused with 428 Precondition Required."""
+
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = _(
+        'Say which version you are changing: send the "version" you read in the body or as an'
+        " If-Match header."
+    )
+    default_code = "version_required"
+
+
+def version_of(request) -> int:
+    """The version the client read: the body's "version", or an If-Match header. Required on
+    every update and delete (428 without it, 400 when it is not a number)."""
+    v = request.data.get("version") if hasattr(request.data, "get") else None
+    if v in (None, ""):
+        v = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"') or None
+    if v in (None, ""):
+        raise VersionRequired()
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        raise ValidationError({"version": [_("The version must be a whole number.")]}) from None
 
 
 def exception_handler(exc, context):
@@ -44,5 +71,6 @@ class AuditRecordSerializer(serializers.ModelSerializer):
             "object_repr",
             "changes",
             "context",
+            "thread",
             "hash",
         ]

@@ -25,6 +25,8 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, dt.time):  # a schedule's due time
+        return value.isoformat()
     if isinstance(value, decimal.Decimal):
         return format(value.normalize(), "f")
     if isinstance(value, Mapping):
@@ -56,22 +58,47 @@ class Entry:
     object_repr: str = ""
     changes: dict[str, Any] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)
+    # The history the record belongs to; empty means thread_of(object, context) below.
+    thread: str = ""
+
+
+TASK_THREAD = "ledger.task"
+
+
+def thread_key(object_type: str, object_id: Any) -> str:
+    return f"{object_type}:{object_id}"
+
+
+def thread_of(object_type: str, object_id: Any, context: Mapping[str, Any] | None) -> str:
+    """The default thread: the task named by context["task"] (a milestone, hand-off or report
+    record is part of its task's history), else the object itself. Core migration 0004 filled
+    older records with this same function's rule, so keep the two in step."""
+    task = context.get("task") if isinstance(context, Mapping) else None
+    if task is not None and task != "":
+        return thread_key(TASK_THREAD, task)
+    return thread_key(object_type, object_id)
 
 
 def _digest(prev_hash: str, rec: AuditRecord) -> str:
+    fields = [
+        prev_hash,
+        rec.at.isoformat(),
+        rec.actor_id,
+        rec.actor_name,
+        rec.action,
+        rec.object_type,
+        rec.object_id,
+        rec.object_repr,
+        rec.changes,
+        rec.context,
+    ]
+    # The thread is covered only where it is not the default one derived from the fields
+    # above: records written (or back-filled) before the column existed still verify, and
+    # changing any record's thread still breaks its hash.
+    if rec.thread != thread_of(rec.object_type, rec.object_id, rec.context):
+        fields.append(["thread", rec.thread])
     payload = json.dumps(
-        [
-            prev_hash,
-            rec.at.isoformat(),
-            rec.actor_id,
-            rec.actor_name,
-            rec.action,
-            rec.object_type,
-            rec.object_id,
-            rec.object_repr,
-            rec.changes,
-            rec.context,
-        ],
+        fields,
         ensure_ascii=False,
         sort_keys=True,
         separators=(",", ":"),
@@ -80,7 +107,10 @@ def _digest(prev_hash: str, rec: AuditRecord) -> str:
 
 
 def record(actor, entries: Iterable[Entry], *, at: dt.datetime | None = None) -> list[AuditRecord]:
-    """Append entries to the chain. Must run inside the transaction that makes the change."""
+    """Append entries to the chain. Must run inside the transaction that makes the change.
+    `actor` is a person: the one acting, or the named system actor for jobs and imports."""
+    if actor is None or getattr(actor, "pk", None) is None:
+        raise ValueError("audit.record needs the acting person (the system actor for jobs)")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must be called inside the change's transaction")
     entries = list(entries)
@@ -90,7 +120,7 @@ def record(actor, entries: Iterable[Entry], *, at: dt.datetime | None = None) ->
     head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
     prev = head.last_hash
     actor_id = getattr(actor, "pk", None)
-    actor_name = (getattr(actor, "display_name", "") or str(actor)) if actor else "system"
+    actor_name = getattr(actor, "display_name", "") or str(actor)
     rows = []
     for e in entries:
         rec = AuditRecord(
@@ -104,6 +134,7 @@ def record(actor, entries: Iterable[Entry], *, at: dt.datetime | None = None) ->
             changes=_jsonable(e.changes),
             context=_jsonable(e.context),
         )
+        rec.thread = (e.thread or thread_of(rec.object_type, rec.object_id, rec.context))[:150]
         rec.prev_hash = prev
         rec.hash = prev = _digest(prev, rec)
         rows.append(rec)
@@ -141,3 +172,8 @@ def history(object_type: str, object_ids: Iterable[Any]):
     return AuditRecord.objects.filter(
         object_type=object_type, object_id__in=[str(i) for i in object_ids]
     ).order_by("-id")
+
+
+def thread(object_type: str, object_id: Any):
+    """Every record of one thread, newest first: one lookup on the (thread, id) index."""
+    return AuditRecord.objects.filter(thread=thread_key(object_type, object_id)).order_by("-id")

@@ -147,7 +147,7 @@ def load_arrangement(
     text_or_parsed: str | Arrangement,
     *,
     source: str = "",
-    actor=None,
+    actor,
     year: int | None = None,
     dry_run: bool = False,
 ) -> LoadPlan:

@@ -27,6 +27,9 @@ class AuditRecord(models.Model):
     object_repr = models.CharField(_("object"), max_length=300, blank=True)
     changes = models.JSONField(_("changes"), default=dict)
     context = models.JSONField(_("context"), default=dict, blank=True)
+    # The history a record belongs to, "<object type>:<id>": the object itself, or the task a
+    # record of a milestone, hand-off or later stage is about. One indexed lookup reads it.
+    thread = models.CharField(_("thread"), max_length=150, blank=True, default="")
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -34,7 +37,10 @@ class AuditRecord(models.Model):
         verbose_name = _("audit record")
         verbose_name_plural = _("audit records")
         ordering = ["id"]
-        indexes = [models.Index(fields=["object_type", "object_id", "id"], name="audit_obj_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "id"], name="audit_obj_idx"),
+            models.Index(fields=["thread", "id"], name="audit_thread_idx"),
+        ]
 
     ACTION_LABELS = {
         "create": _("created"),
@@ -51,6 +57,15 @@ class AuditRecord(models.Model):
         "submit": _("submitted"),
         "return": _("returned"),
         "accept": _("accepted"),
+        "revoke": _("revoked a role"),
+        "attach": _("attached a file"),
+        "open": _("opened"),
+        "close": _("closed"),
+        "read": _("read"),
+        "read_all": _("read all"),
+        "upload": _("uploaded a workbook"),
+        "map": _("mapped names"),
+        "commit": _("committed the import"),
     }
 
     def __str__(self) -> str:

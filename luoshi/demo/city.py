@@ -74,16 +74,16 @@ def _name(rng: random.Random) -> str:
             return name
 
 
-def build_city(rng: random.Random) -> dict[str, Unit]:
+def build_city(rng: random.Random, *, actor) -> dict[str, Unit]:
     """Create the unit tree and people; returns units by name."""
-    city = org.create_unit(None, CITY, None, kind=UnitKind.CITY)
+    city = org.create_unit(CITY, None, actor=actor, kind=UnitKind.CITY)
     specs = [
         {"name": SUPERVISION_OFFICE, "parent": city, "kind": UnitKind.DIVISION},
         {"name": TRANSPORT, "parent": city, "kind": UnitKind.BUREAU},
     ]
     specs += [{"name": b, "parent": city, "kind": UnitKind.BUREAU} for b in BUREAUS]
     specs += [{"name": d, "parent": city, "kind": UnitKind.DISTRICT} for d in DISTRICTS]
-    level1 = {u.name: u for u in org.create_units(None, specs)}
+    level1 = {u.name: u for u in org.create_units(specs, actor=actor)}
     specs = [
         {"name": n, "parent": level1[TRANSPORT], "kind": UnitKind.DIVISION} for n in TRANSPORT_UNITS
     ]
@@ -107,7 +107,7 @@ def build_city(rng: random.Random) -> dict[str, Unit]:
                     "kind": UnitKind.TOWN,
                 }
             )
-    level2 = {u.name: u for u in org.create_units(None, specs)}
+    level2 = {u.name: u for u in org.create_units(specs, actor=actor)}
     specs = []
     for name, unit in level2.items():
         if unit.kind == UnitKind.TOWN:
@@ -118,7 +118,7 @@ def build_city(rng: random.Random) -> dict[str, Unit]:
             specs.append(
                 {"name": f"{name}社区卫生服务中心", "parent": unit, "kind": UnitKind.OTHER}
             )
-    level3 = {u.name: u for u in org.create_units(None, specs)}
+    level3 = {u.name: u for u in org.create_units(specs, actor=actor)}
     units = {city.name: city, **level1, **level2, **level3}
     # People: the demo log-ins, then a handful of staff in each bureau and district.
     people = []
@@ -149,8 +149,7 @@ def build_city(rng: random.Random) -> dict[str, Unit]:
             people.append(
                 {"full_name": _name(rng), "title": "联络员", "unit": unit, "roles": [Role.REPORTER]}
             )
-    org.create_people(None, people)
+    org.create_people(people, actor=actor)
     admin = units[CITY].people.get(username="admin")
-    admin.is_staff = admin.is_superuser = True
-    admin.save(update_fields=["is_staff", "is_superuser"])
+    org.update_person(admin, actor=actor, version=admin.version, is_staff=True, is_superuser=True)
     return units

@@ -8,24 +8,11 @@ import random
 
 import xlsxwriter
 
+from luoshi.core.text import cn_number
+from luoshi.ledger.exporter import LEDGER_HEADER as HEADER  # the standard 14 columns
+
 from .city import DISTRICTS, TRANSPORT_UNITS
 
-HEADER = [
-    "序号",
-    "任务名称",
-    "具体内容",
-    "牵头领导",
-    "责任单位",
-    "配合单位",
-    "责任人",
-    "完成时限",
-    "时间节点",
-    "是否重点",
-    "目标值",
-    "计量单位",
-    "调度频次",
-    "备注",
-]
 CATEGORIES = [
     "交通基础设施建设",
     "公共交通服务提升",
@@ -68,7 +55,6 @@ DEADLINES = [
 ]
 LEADERS = ["张建国(副局长)", "李红梅(副局长)", "刘志强(局长)"]
 OWNERS = ["王磊", "赵敏", "孙涛", "陈晨", "周洁"]
-CN = "一二三四五六七八"
 
 
 def _title(rng: random.Random, i: int) -> str:
@@ -87,7 +73,9 @@ def bureau_ledger(rng: random.Random, tasks: int = 151, year: int = 2026) -> byt
     ws.write_row(2, 0, HEADER)
     row, top = 3, 0
     for c, count in enumerate(per_cat):
-        ws.merge_range(row, 0, row, len(HEADER) - 1, f"{CN[c]}、{CATEGORIES[c]}({count}项)")
+        ws.merge_range(
+            row, 0, row, len(HEADER) - 1, f"{cn_number(c + 1)}、{CATEGORIES[c]}({count}项)"
+        )
         row += 1
         left = count
         while left > 0:
@@ -163,8 +151,6 @@ def scale_ledger(
 ) -> bytes:
     """A large ledger for benchmarks: `tasks` rows across the given units, in `categories`
     sections whose numbering restarts (as large ledgers number them)."""
-    from luoshi.ledger.exporter import _cn_number
-
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(
         buf, {"in_memory": True, "constant_memory": True, "strings_to_numbers": False}
@@ -179,7 +165,7 @@ def scale_ledger(
         count = min(per_cat, tasks - n)
         if count <= 0:
             break
-        ws.write(row, 0, f"{_cn_number(c + 1)}、重点工作类别{c + 1}({count}项)")
+        ws.write(row, 0, f"{cn_number(c + 1)}、重点工作类别{c + 1}({count}项)")
         row += 1
         for i in range(1, count + 1):
             n += 1

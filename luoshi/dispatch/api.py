@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from luoshi.ledger.api import _version
+from luoshi.core.api import version_of
 
 from . import services
 from .access import can_report, slots_for
@@ -79,7 +79,7 @@ class SlotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def report(self, request, pk=None):
         """Start (or fetch) this slot's report, pre-filled from the last one."""
         slot = self.get_object()
-        report = services.start_report(request.user, slot)
+        report, _created = services.start_report(slot, actor=request.user)
         return Response(ReportSerializer(report).data)
 
 
@@ -95,7 +95,7 @@ class ReportViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets
         d = dict(serializer.validated_data)
         d.pop("version", None)
         serializer.instance = services.save_report(
-            self.request.user, serializer.instance, _version(self.request), **d
+            serializer.instance, actor=self.request.user, version=version_of(self.request), **d
         )
 
     @extend_schema(request=ReportSerializer, responses=ReportSerializer)
@@ -108,7 +108,7 @@ class ReportViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets
         s.is_valid(raise_exception=True)
         d = dict(s.validated_data)
         d.pop("version", None)
-        services.submit_report(request.user, report, _version(request), **d)
+        services.submit_report(report, actor=request.user, version=version_of(request), **d)
         report.refresh_from_db()
         return Response(ReportSerializer(report).data)
 
@@ -119,8 +119,8 @@ class ReportViewSet(mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets
         s = ReviewSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         services.review_report(
-            request.user,
             report,
+            actor=request.user,
             accept=s.validated_data["accept"],
             comment=s.validated_data["comment"],
         )

@@ -1,22 +1,20 @@
-"""Report attachments: the type is decided from the content, not the name; size-limited;
-stored outside the web root; served only through a scoped view."""
+"""Report attachments: the type is decided from the content, not the name; kept in the one
+upload store (core.uploads: size-limited, outside the web root); served only through a scoped
+view."""
 
 from __future__ import annotations
 
 import io
-import uuid
 import zipfile
 from pathlib import Path
 
 import puremagic
-from django.conf import settings
-from django.db import transaction
 from django.utils.translation import gettext as _
 
-from luoshi.core import audit
+from luoshi.core import uploads
 from luoshi.core.errors import RuleViolation
 
-from .models import Attachment, Report
+from .models import Attachment
 
 # extension -> (content types accepted, how the content is recognised)
 ALLOWED = {
@@ -32,16 +30,6 @@ ALLOWED = {
     ".zip": "application/zip",
 }
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
-def max_bytes() -> int:
-    return int(getattr(settings, "LUOSHI_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024))
-
-
-def storage_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "attachments"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def sniff(name: str, data: bytes) -> str:
@@ -73,41 +61,5 @@ def sniff(name: str, data: bytes) -> str:
     return ALLOWED[ext]
 
 
-@transaction.atomic
-def add_attachment(actor, report: Report, name: str, data: bytes) -> Attachment:
-    from .services import _check_editable
-
-    _check_editable(actor, report)
-    if len(data) > max_bytes():
-        raise RuleViolation(
-            _("The file is larger than %(mb)s MB.") % {"mb": max_bytes() // 2**20}, field="file"
-        )
-    content_type = sniff(name, data)
-    stored = f"{uuid.uuid4().hex}{Path(name).suffix.lower()}"
-    (storage_dir() / stored).write_bytes(data)
-    att = Attachment.objects.create(
-        report=report,
-        name=Path(name).name[:255],
-        stored_as=stored,
-        content_type=content_type,
-        size=len(data),
-        uploaded_by=actor,
-    )
-    audit.record(
-        actor,
-        [
-            audit.Entry(
-                "attach",
-                "dispatch.report",
-                report.pk,
-                str(report),
-                {"attachment": [None, att.name]},
-                {"task": report.slot.task_id},
-            )
-        ],
-    )
-    return att
-
-
 def path_of(att: Attachment) -> Path:
-    return storage_dir() / att.stored_as
+    return uploads.path_of(att.stored_as)

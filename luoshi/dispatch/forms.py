@@ -1,14 +1,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from luoshi.core.forms import VersionedFormMixin
 from luoshi.ledger.forms import BootstrapMixin
 
 from .models import Report
 
 
-class ReportForm(BootstrapMixin, forms.ModelForm):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
+class ReportForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Report
         fields = ["progress", "problems", "next_steps", "percent", "actual"]
@@ -32,8 +31,6 @@ class ReportForm(BootstrapMixin, forms.ModelForm):
                 initial=reached.get(str(m.pk)) or m.reached_on,
                 widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}),
             )
-        if self.instance.pk:
-            self.initial["version"] = self.instance.version
 
     def reached(self) -> dict:
         out = {}

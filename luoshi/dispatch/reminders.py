@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from luoshi.core.calendar import current_calendar
-from luoshi.notify.models import Message
+from luoshi.notify.access import already_queued
 from luoshi.notify.services import notify, robot_for
-from luoshi.org.models import PATH_STEP, Role, RoleGrant
+from luoshi.org.models import Role, RoleGrant, ancestor_paths
 
 from . import rules
 from .models import Cycle, Slot
@@ -26,8 +26,7 @@ WINDOW_DAYS = 20  # slots due further back than this were reminded already or ar
 
 def _unit_admins(slots) -> dict[int, list]:
     """Unit admins of each slot's unit, or of its nearest ancestor that has one."""
-    step = PATH_STEP + 1
-    prefixes = {s.unit.path[:i] for s in slots for i in range(step, len(s.unit.path) + 1, step)}
+    prefixes = {p for s in slots for p in ancestor_paths(s.unit.path)}
     by_path: dict[str, list] = {}
     for g in RoleGrant.objects.filter(
         role=Role.UNIT_ADMIN, unit__path__in=prefixes, person__is_active=True
@@ -35,10 +34,8 @@ def _unit_admins(slots) -> dict[int, list]:
         by_path.setdefault(g.unit.path, []).append(g.person)
     out = {}
     for s in slots:
-        path = s.unit.path
-        while path and path not in by_path:
-            path = path[:-step]
-        out[s.pk] = by_path.get(path, [])
+        nearest = next((p for p in reversed(ancestor_paths(s.unit.path)) if p in by_path), None)
+        out[s.pk] = by_path.get(nearest, [])
     return out
 
 
@@ -77,14 +74,7 @@ def send_reminders(now: dt.datetime | None = None) -> int:
         people = {p.pk: p for p in ([slot.owner] if slot.owner else []) + admins[slot.pk]}
         for person in people.values():
             wanted.append((slot, stage, person, f"reminder:slot:{slot.pk}:{stage}:{person.pk}"))
-    queued = set()
-    keys = [f"{k}:{channels[0]}" for *_, k in wanted]
-    for i in range(0, len(keys), 1000):
-        queued |= set(
-            Message.objects.filter(dedupe_key__in=keys[i : i + 1000]).values_list(
-                "dedupe_key", flat=True
-            )
-        )
+    queued = already_queued(k for *_, k in wanted)
     robots: dict[int | None, bool] = {}
 
     def channels_for(person) -> tuple[str, ...]:
@@ -99,7 +89,7 @@ def send_reminders(now: dt.datetime | None = None) -> int:
 
     sent = 0
     for slot, stage, person, key in wanted:
-        if f"{key}:{channels[0]}" in queued:
+        if key in queued:
             continue
         due = timezone.localtime(slot.due_at)
         subject = {

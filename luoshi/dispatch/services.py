@@ -5,6 +5,7 @@ ledger through the ledger's own service."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import PurePath
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
@@ -12,22 +13,23 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from luoshi.core import audit
+from luoshi.core import audit, uploads
+from luoshi.core.actors import system_actor
 from luoshi.core.calendar import current_calendar
 from luoshi.core.errors import OutOfScope, RuleViolation
 from luoshi.core.versioning import save_versioned
+from luoshi.ledger import access as ledger_access
 from luoshi.ledger import services as ledger_services
 from luoshi.ledger.models import Assignment, Frequency, Plan, Task, TaskStatus
 from luoshi.notify.services import notify
 
-from . import rules
-from .access import can_report, can_review
-from .models import Cycle, Report, ReviewEvent, Schedule, Slot
+from . import attachments, rules
+from .access import OPEN_SLOT, can_report, can_review, slots_for
+from .models import Attachment, Cycle, Report, ReviewEvent, Schedule, Slot
 
 GRACE_WORKING_DAYS = 5  # a cycle stays open for late reports this long after its due
 LOOKBACK_DAYS = 366
 ACTIVE = (TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS)
-OPEN_SLOT = (Slot.Status.PENDING, Slot.Status.DRAFT, Slot.Status.RETURNED)
 REPORT_FIELDS = ("progress", "problems", "next_steps", "percent", "actual", "milestones_reached")
 
 DEFAULT_KIND = {
@@ -49,15 +51,63 @@ def spec_of(schedule: Schedule) -> rules.ScheduleSpec:
     )
 
 
-def ensure_schedule(plan: Plan) -> Schedule:
+SCHEDULE_FIELDS = ("kind", "weekday", "day", "dates", "due_time", "active")
+
+
+def schedule_snapshot(schedule: Schedule) -> dict:
+    return {f: getattr(schedule, f) for f in SCHEDULE_FIELDS}
+
+
+def _schedule_entry(action: str, schedule: Schedule, changes: dict) -> audit.Entry:
+    return audit.Entry(
+        action,
+        "dispatch.schedule",
+        schedule.pk,
+        str(schedule),
+        changes,
+        {"task": schedule.task_id} if schedule.task_id else {"plan": schedule.plan_id},
+    )
+
+
+def ensure_schedule(plan: Plan, *, actor) -> Schedule:
     """A plan reports by its frequency unless someone set a schedule."""
     try:
         with transaction.atomic():
-            schedule, _created = Schedule.objects.get_or_create(
+            schedule, created = Schedule.objects.get_or_create(
                 plan=plan, task=None, defaults={"kind": DEFAULT_KIND.get(plan.frequency, "monthly")}
             )
+            if created:
+                audit.record(
+                    actor,
+                    [
+                        _schedule_entry(
+                            "create", schedule, audit.diff({}, schedule_snapshot(schedule))
+                        )
+                    ],
+                )
     except IntegrityError:  # another worker made it at the same moment
         schedule = Schedule.objects.get(plan=plan, task=None)
+    return schedule
+
+
+@transaction.atomic
+def save_schedule(schedule: Schedule, *, actor, **fields) -> Schedule:
+    """Create (unsaved `schedule`) or change a plan's or a task's reporting schedule."""
+    if not ledger_access.can_manage_plan(actor, schedule.plan):
+        raise OutOfScope(_("Only a supervisor of the plan sets its reporting schedule."))
+    if schedule.task_id and schedule.task.plan_id != schedule.plan_id:
+        raise RuleViolation(_("The task belongs to another plan."), field="task")
+    creating = schedule.pk is None
+    before = {} if creating else schedule_snapshot(Schedule.objects.get(pk=schedule.pk))
+    for k, v in fields.items():
+        setattr(schedule, k, v)
+    schedule.full_clean(validate_unique=True)
+    schedule.save()
+    changes = audit.diff(before, schedule_snapshot(schedule))
+    if changes:
+        audit.record(
+            actor, [_schedule_entry("create" if creating else "update", schedule, changes)]
+        )
     return schedule
 
 
@@ -72,9 +122,10 @@ def open_due_cycles(now: dt.datetime | None = None) -> int:
     today = timezone.localtime(now).date()
     cal = current_calendar()
     opened = 0
+    actor = system_actor()
     plans = Plan.objects.filter(status=Plan.Status.DEPLOYED)
     for plan in plans:
-        ensure_schedule(plan)
+        ensure_schedule(plan, actor=actor)
     for schedule in Schedule.objects.filter(active=True, plan__in=plans).select_related("plan"):
         spec = spec_of(schedule)
         deployed = timezone.localtime(schedule.plan.deployed_at).date()
@@ -92,7 +143,22 @@ def open_due_cycles(now: dt.datetime | None = None) -> int:
             # leave a cycle without slots that a later run may find already closed.
             with transaction.atomic():
                 cycle, created = _get_or_create_cycle(schedule, due_at, period_start, closes)
-                create_slots(cycle)
+                slots = create_slots(cycle)
+                if created or slots:
+                    audit.record(
+                        actor,
+                        [
+                            audit.Entry(
+                                "open" if created else "update",
+                                "dispatch.cycle",
+                                cycle.pk,
+                                str(cycle),
+                                {"slots": [None, slots]},
+                                {"plan": cycle.plan_id},
+                            )
+                        ],
+                        at=now,
+                    )
             opened += created
     return opened
 
@@ -134,6 +200,7 @@ def close_due_cycles(now: dt.datetime | None = None) -> int:
     """Freeze cycles past their closing time: unreported slots become missed."""
     now = now or timezone.now()
     closed = 0
+    actor = system_actor()
     for cycle in Cycle.objects.filter(status=Cycle.Status.OPEN, closes_at__lte=now):
         with transaction.atomic():
             # Conditional update: only one of two concurrent workers closes it.
@@ -144,7 +211,7 @@ def close_due_cycles(now: dt.datetime | None = None) -> int:
                     status=Slot.Status.MISSED
                 )
                 audit.record(
-                    None,
+                    actor,
                     [
                         audit.Entry(
                             "close", "dispatch.cycle", cycle.pk, str(cycle), {"missed": [0, missed]}
@@ -168,34 +235,61 @@ def _last_report(slot: Slot) -> Report | None:
     )
 
 
-@transaction.atomic
-def start_report(actor, slot: Slot) -> Report:
-    """Open the slot's report; a new one starts from the unit's last report on the task, so
-    nothing already known is asked again."""
-    if actor is not None and not can_report(actor, slot):
-        raise OutOfScope(_("You may not report for %(unit)s.") % {"unit": slot.unit})
-    existing = Report.objects.filter(slot=slot).first()
-    if existing:
-        return existing
+def prefill_report(slot: Slot, author=None) -> Report:
+    """The report a slot starts from, unsaved: the unit's last report on the task, or the
+    ledger's state, so nothing already known is asked again. Reading a report page shows it
+    without writing anything; the first save or attachment stores it."""
     last = _last_report(slot)
     task = slot.task
-    report = Report(
+    return Report(
         slot=slot,
-        author=actor,
+        author=author,
         progress=last.progress if last else task.progress,
         problems=last.problems if last else task.problems,
         next_steps=last.next_steps if last else task.next_steps,
         percent=last.percent if last else task.percent,
         actual=last.actual if last else task.actual,
     )
-    report.save()
-    return report
+
+
+def start_report(slot: Slot, *, actor) -> tuple[Report, bool]:
+    """The slot's report, stored from its prefill if it has none yet (a POST: saving a draft,
+    attaching a file, or the API's explicit start), and whether this call stored it."""
+    if not can_report(actor, slot):
+        raise OutOfScope(_("You may not report for %(unit)s.") % {"unit": slot.unit})
+    existing = Report.objects.filter(slot=slot).first()
+    if existing:
+        return existing, False
+    if slot.status not in OPEN_SLOT:
+        raise RuleViolation(_("This report slot is no longer open."))
+    report = prefill_report(slot, author=actor)
+    try:
+        with transaction.atomic():
+            report.save()
+            audit.record(
+                actor,
+                [
+                    audit.Entry(
+                        "create",
+                        "dispatch.report",
+                        report.pk,
+                        str(report),
+                        audit.diff({}, {k: getattr(report, k) for k in REPORT_FIELDS}),
+                        {"task": slot.task_id},
+                    )
+                ],
+            )
+    except IntegrityError:  # started by a colleague at the same moment: use theirs
+        return Report.objects.get(slot=slot), False
+    return report, True
 
 
 def _check_editable(actor, report: Report) -> None:
     slot = report.slot
-    if actor is not None and not can_report(actor, slot):
+    if not can_report(actor, slot):
         raise OutOfScope(_("You may not report for %(unit)s.") % {"unit": slot.unit})
+    # The slot's status as the database has it now, not as the caller loaded it.
+    slot.status = Slot.objects.filter(pk=slot.pk).values_list("status", flat=True).get()
     if slot.status not in OPEN_SLOT:
         raise RuleViolation(
             _("This report is %(status)s and can no longer be changed.")
@@ -212,13 +306,13 @@ def _validate(data: dict) -> None:
 
 
 @transaction.atomic
-def save_report(actor, report: Report, expected_version: int | None, **data) -> Report:
+def save_report(report: Report, *, actor, version: int, **data) -> Report:
     """Keep a draft."""
     _check_editable(actor, report)
     data = {k: v for k, v in data.items() if k in REPORT_FIELDS}
     _validate(data)
     before = {k: getattr(report, k) for k in REPORT_FIELDS}
-    save_versioned(report, expected_version, {**data, "author": actor})
+    save_versioned(report, version, {**data, "author": actor})
     if report.slot.status == Slot.Status.PENDING:
         Slot.objects.filter(pk=report.slot_id).update(status=Slot.Status.DRAFT)
         report.slot.status = Slot.Status.DRAFT
@@ -242,18 +336,24 @@ def save_report(actor, report: Report, expected_version: int | None, **data) -> 
 
 @transaction.atomic
 def submit_report(
-    actor,
     report: Report,
-    expected_version: int | None = None,
+    *,
+    actor,
+    version: int,
     now: dt.datetime | None = None,
     **data,
 ) -> Report:
+    """Submit the report as read at `version` (with any last changes in `data`). Of two
+    submits racing, or a submit racing a review, exactly one wins: the report's version and the
+    slot's status are both compare-and-set."""
     now = now or timezone.now()
-    if data or expected_version is not None:
-        save_report(actor, report, expected_version, **data)
+    if data:
+        save_report(report, actor=actor, version=version, **data)
+        version = report.version
     _check_editable(actor, report)
     if not report.progress.strip():
         raise RuleViolation(_("Describe the progress before submitting."), field="progress")
+    save_versioned(report, version, {})
     slot = report.slot
     cal = current_calendar()
     late = rules.working_days_late(
@@ -261,9 +361,10 @@ def submit_report(
         timezone.localtime(now).date(),
         cal.working_days_between,
     )
-    Slot.objects.filter(pk=slot.pk).update(
+    if not Slot.objects.filter(pk=slot.pk, status__in=OPEN_SLOT).update(
         status=Slot.Status.SUBMITTED, submitted_at=now, days_late=late
-    )
+    ):
+        raise RuleViolation(_("This report has just been submitted or reviewed by someone else."))
     slot.status, slot.submitted_at, slot.days_late = Slot.Status.SUBMITTED, now, late
     ReviewEvent.objects.create(report=report, actor=actor, action=ReviewEvent.Action.SUBMIT)
     audit.record(
@@ -285,14 +386,14 @@ def submit_report(
 
 @transaction.atomic
 def review_report(
-    actor, report: Report, *, accept: bool, comment: str = "", now: dt.datetime | None = None
+    report: Report, *, actor, accept: bool, comment: str = "", now: dt.datetime | None = None
 ) -> Report:
     """Accept (the ledger then shows it) or return with a comment (back to the owner)."""
     now = now or timezone.now()
     slot = Slot.objects.select_related("task", "task__plan", "task__plan__owner_unit", "unit").get(
         pk=report.slot_id
     )
-    if actor is not None and not can_review(actor, slot):
+    if not can_review(actor, slot):
         raise OutOfScope(_("Only the lead leader or a supervisor reviews this report."))
     if slot.status != Slot.Status.SUBMITTED:
         raise RuleViolation(_("Only a submitted report can be reviewed."))
@@ -335,8 +436,8 @@ def review_report(
         )
     if accept:
         ledger_services.record_progress(
-            actor,
             slot.task,
+            actor=actor,
             at=slot.submitted_at or now,
             percent=report.percent,
             actual=report.actual,
@@ -352,15 +453,50 @@ def review_report(
     return report
 
 
-def missing(cycle: Cycle, now: dt.datetime | None = None, slots=None) -> list[dict]:
-    """The tasks and units that have not reported in a cycle, with working days late;
-    `slots` limits it to what the reader may see."""
+@transaction.atomic
+def add_attachment(report: Report, name: str, data: bytes, *, actor) -> Attachment:
+    """Attach evidence to a report: type decided from the content, size-limited, stored
+    outside the web root, audited on the task's history."""
+    _check_editable(actor, report)
+    uploads.check_size(len(data))
+    content_type = attachments.sniff(name, data)
+    stored = uploads.store(name, data)
+    att = Attachment.objects.create(
+        report=report,
+        name=PurePath(name).name[:255],
+        stored_as=stored,
+        content_type=content_type,
+        size=len(data),
+        uploaded_by=actor,
+    )
+    audit.record(
+        actor,
+        [
+            audit.Entry(
+                "attach",
+                "dispatch.report",
+                report.pk,
+                str(report),
+                {"attachment": [None, att.name]},
+                {"task": report.slot.task_id},
+            )
+        ],
+    )
+    return att
+
+
+def missing(cycle: Cycle, *, reader, now: dt.datetime | None = None) -> list[dict]:
+    """The tasks and units that have not reported in a cycle, with working days late, as far
+    as the reader's scope goes: a supervisor sees every unit under it, a leader the tasks it
+    leads and its unit's subtree, a unit admin its subtree, a reporter its own unit's and own
+    tasks' slots (the same rule as every slot list: `access.slots_for`)."""
     now = now or timezone.now()
     cal = current_calendar()
     today = timezone.localtime(now).date()
     due = timezone.localtime(cycle.due_at).date()
     rows = (
-        Slot.objects.filter(cycle=cycle, status__in=(*OPEN_SLOT, Slot.Status.MISSED))
+        slots_for(reader)
+        .filter(cycle=cycle, status__in=(*OPEN_SLOT, Slot.Status.MISSED))
         .select_related("task", "unit", "owner")
         .order_by("unit__path", "task__sort_key")
     )

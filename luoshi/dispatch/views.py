@@ -13,12 +13,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from luoshi.core import uploads
 from luoshi.core.errors import RuleViolation, StaleVersion
 from luoshi.ledger import access as ledger_access
-from luoshi.org.scope import scope_for
 
 from . import attachments, services
-from .access import can_report, can_review, cycles_for, slots_for
+from .access import (
+    can_report,
+    can_review,
+    cycles_for,
+    slots_for,
+    slots_to_fill,
+    slots_to_review,
+)
 from .forms import ReportForm, ReviewForm
 from .models import Attachment, Cycle, Report, ReviewEvent, Slot
 
@@ -38,21 +45,11 @@ def _slot(request, pk) -> Slot:
 @login_required
 def my_reports(request):
     """Reports the person owes (to fill) and reports waiting for their review."""
-    scope = scope_for(request.user)
-    slots = slots_for(request.user).select_related("task", "unit", "cycle")
-    mine = Q(owner=request.user) | Q(unit_id__in=scope.report)
-    for path in scope.manage:
-        mine |= Q(unit__path__startswith=path)
-    to_fill = slots.filter(
-        mine, status__in=services.OPEN_SLOT, cycle__status=Cycle.Status.OPEN
-    ).order_by("due_at", "task__sort_key")
-    review_q = Q(task__lead_leader=request.user)
-    if scope.is_admin:
-        review_q = Q()
-    else:
-        for path in scope.supervise:
-            review_q |= Q(task__plan__owner_unit__path__startswith=path)
-    to_review = slots.filter(review_q, status=Slot.Status.SUBMITTED).order_by("submitted_at")
+    related = ("task", "unit", "cycle")
+    to_fill = (
+        slots_to_fill(request.user).select_related(*related).order_by("due_at", "task__sort_key")
+    )
+    to_review = slots_to_review(request.user).select_related(*related).order_by("submitted_at")
     return render(
         request,
         "dispatch/my_reports.html",
@@ -70,10 +67,12 @@ def report_form(request, pk):
     slot = _slot(request, pk)
     may_report = can_report(request.user, slot)
     report = Report.objects.filter(slot=slot).first()
-    if report is None and may_report and slot.status in services.OPEN_SLOT:
-        report = services.start_report(request.user, slot)
     if report is None:
-        raise Http404
+        # Shown, not stored: reading a page writes nothing; the first save stores it. A
+        # reviewer following a "not reported" link sees the slot's state and nothing to edit.
+        report = (
+            services.prefill_report(slot, author=request.user) if may_report else Report(slot=slot)
+        )
     milestones = list(slot.task.milestones.all())
     editable = (
         may_report and slot.status in services.OPEN_SLOT and slot.cycle.status == Cycle.Status.OPEN
@@ -89,13 +88,19 @@ def report_form(request, pk):
             }
             data["milestones_reached"] = {**(report.milestones_reached or {}), **form.reached()}
             version = form.cleaned_data.get("version")
-            fresh = Report.objects.select_related("slot__cycle", "slot__unit").get(pk=report.pk)
             try:
+                if report.pk is None:
+                    report, created = services.start_report(slot, actor=request.user)
+                    # A report stored by a colleague since this page opened is theirs: stale.
+                    version = report.version if created else 0
+                elif version is None:
+                    version = 0  # an edit that does not say what it read is refused as stale
+                fresh = Report.objects.select_related("slot__cycle", "slot__unit").get(pk=report.pk)
                 if "submit" in request.POST:
-                    services.submit_report(request.user, fresh, version, **data)
+                    services.submit_report(fresh, actor=request.user, version=version, **data)
                     messages.success(request, _("Report submitted."))
                     return redirect("dispatch:my_reports")
-                services.save_report(request.user, fresh, version, **data)
+                services.save_report(fresh, actor=request.user, version=version, **data)
                 messages.success(request, _("Draft saved."))
                 return redirect("dispatch:report", pk=slot.pk)
             except StaleVersion as exc:
@@ -103,6 +108,8 @@ def report_form(request, pk):
                 status = 409
             except RuleViolation as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        elif "version" in form.errors:  # opened before a colleague stored the report: stale
+            status = 409
     events = (
         ReviewEvent.objects.filter(report__slot__task=slot.task, report__slot__unit=slot.unit)
         .select_related("actor", "report__slot")
@@ -119,7 +126,7 @@ def report_form(request, pk):
             "can_review": can_review(request.user, slot) and slot.status == Slot.Status.SUBMITTED,
             "review_form": ReviewForm(),
             "events": events,
-            "attachments": report.attachments.all(),
+            "attachments": report.attachments.all() if report.pk else (),
         },
         status=status,
     )
@@ -134,8 +141,8 @@ def review(request, pk):
     form.is_valid()
     try:
         services.review_report(
-            request.user,
             report,
+            actor=request.user,
             accept="accept" in request.POST,
             comment=form.cleaned_data.get("comment", ""),
         )
@@ -155,18 +162,14 @@ def review(request, pk):
 @require_POST
 def attach(request, pk):
     slot = _slot(request, pk)
-    report = get_object_or_404(Report, slot=slot)
     upload = request.FILES.get("file")
     if upload is None:
         messages.error(request, _("Choose a file."))
-    elif upload.size > attachments.max_bytes():
-        messages.error(
-            request,
-            _("The file is larger than %(mb)s MB.") % {"mb": attachments.max_bytes() // 2**20},
-        )
     else:
         try:
-            attachments.add_attachment(request.user, report, upload.name, upload.read())
+            report, _created = services.start_report(slot, actor=request.user)
+            uploads.check_size(upload.size)  # before reading it into memory
+            services.add_attachment(report, upload.name, upload.read(), actor=request.user)
             messages.success(request, _("File attached."))
         except RuleViolation as exc:
             messages.error(request, str(exc))
@@ -213,7 +216,7 @@ def cycle_list(request):
 @login_required
 def cycle_detail(request, pk):
     cycle = get_object_or_404(cycles_for(request.user).select_related("plan"), pk=pk)
-    rows = services.missing(cycle, slots=slots_for(request.user))
+    rows = services.missing(cycle, reader=request.user)
     return render(
         request,
         "dispatch/cycle_detail.html",

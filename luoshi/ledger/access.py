@@ -19,8 +19,10 @@ def _covers_everything(scope: Scope) -> bool:
     paths = scope.supervise
     if not paths:
         return False
-    roots = Unit.objects.filter(parent=None).values_list("path", flat=True)
-    return all(any(r.startswith(p) for p in paths) for r in roots)
+    if "covers_everything" not in scope.memo:  # once per request, not once per list
+        roots = Unit.objects.filter(parent=None).values_list("path", flat=True)
+        scope.memo["covers_everything"] = all(any(r.startswith(p) for p in paths) for r in roots)
+    return scope.memo["covers_everything"]
 
 
 def task_scope_q(person) -> Q | None:

@@ -2,20 +2,21 @@
 changes through services.*."""
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from luoshi.core.api import AuditRecordSerializer
+from luoshi.core.api import AuditRecordSerializer, version_of
 from luoshi.core.audit import history
 from luoshi.core.errors import OutOfScope
+from luoshi.org.access import visible_people, visible_units
 from luoshi.org.models import Person, Unit
-from luoshi.org.scope import visible_people, visible_units
 
 from . import access, services
 from .filters import MilestoneFilter, TaskFilter
+from .history import present, task_history
 from .models import Assignment, Category, Milestone, Plan, Task
 
 
@@ -57,7 +58,15 @@ class CategorySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Category
-        fields = ["id", "plan", "name", "order"]
+        fields = ["id", "plan", "name", "order", "version"]
+        extra_kwargs = {"version": {"required": False}, "order": {"required": False}}
+        validators = []  # the service names the field and the reason for a duplicate name
+
+
+class CategoryChangeSerializer(CategorySerializer):
+    """A category stays in its plan, with its tasks: `plan` is read-only once it exists."""
+
+    plan = serializers.PrimaryKeyRelatedField(read_only=True)
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
@@ -153,14 +162,6 @@ class TaskSerializer(serializers.ModelSerializer):
         return attrs
 
 
-def _version(request) -> int | None:
-    """The version the client read: the body's "version", or an If-Match header."""
-    v = request.data.get("version") if hasattr(request.data, "get") else None
-    if v in (None, ""):
-        v = request.headers.get("If-Match", "").strip('"') or None
-    return int(v) if v not in (None, "") else None
-
-
 class HistoryMixin:
     audit_type = ""
 
@@ -171,6 +172,36 @@ class HistoryMixin:
         qs = history(self.audit_type, [obj.pk])
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(AuditRecordSerializer(page, many=True).data)
+
+
+class HistoryRowSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    label = serializers.CharField()
+    before = serializers.CharField()
+    after = serializers.CharField()
+
+
+class TaskHistorySerializer(AuditRecordSerializer):
+    """A record of a task's history: the raw record, and the rows the task page shows for it
+    (history.present), so API clients and the page read the same thing."""
+
+    action_label = serializers.CharField(read_only=True)
+    subject = serializers.SerializerMethodField()
+    rows = serializers.SerializerMethodField()
+
+    class Meta(AuditRecordSerializer.Meta):
+        fields = [*AuditRecordSerializer.Meta.fields, "action_label", "subject", "rows"]
+
+    def get_subject(self, obj) -> str:
+        return self.context["presented"][obj.pk]["subject"]
+
+    @extend_schema_field(HistoryRowSerializer(many=True))
+    def get_rows(self, obj) -> list[dict]:
+        shown = self.context["presented"][obj.pk]
+        return [
+            {"field": name, "label": row.label, "before": row.before, "after": row.after}
+            for name, row in zip(shown["fields"], shown["rows"], strict=True)
+        ]
 
 
 class PlanViewSet(
@@ -196,20 +227,20 @@ class PlanViewSet(
     def perform_create(self, serializer):
         d = dict(serializer.validated_data)
         d.pop("version", None)
-        serializer.instance = services.create_plan(self.request.user, **d)
+        serializer.instance = services.create_plan(actor=self.request.user, **d)
 
     def perform_update(self, serializer):
         d = dict(serializer.validated_data)
         d.pop("version", None)
         serializer.instance = services.update_plan(
-            self.request.user, serializer.instance, _version(self.request), **d
+            serializer.instance, actor=self.request.user, version=version_of(self.request), **d
         )
 
     @extend_schema(request=None, responses={200: PlanSerializer})
     @action(detail=True, methods=["post"])
     def deploy(self, request, pk=None):
         plan = self.get_object()
-        services.deploy_plan(request.user, plan)
+        services.deploy_plan(plan, actor=request.user)
         return Response(PlanSerializer(plan, context={"request": request}).data)
 
 
@@ -223,25 +254,45 @@ class CategoryViewSet(
     serializer_class = CategorySerializer
     filterset_fields = ["plan"]
 
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return CategoryChangeSerializer
+        return CategorySerializer
+
     def get_queryset(self):
         return Category.objects.filter(plan__in=access.plans_for(self.request.user)).order_by(
             "plan_id", "order", "id"
         )
 
     def perform_create(self, serializer):
-        access.require_manage_plan(self.request.user, serializer.validated_data["plan"])
-        serializer.save()
+        d = dict(serializer.validated_data)
+        d.pop("version", None)
+        plan = d.pop("plan")
+        serializer.instance = services.create_category(plan, actor=self.request.user, **d)
 
     def perform_update(self, serializer):
-        access.require_manage_plan(self.request.user, serializer.instance.plan)
-        serializer.save()
+        d = dict(serializer.validated_data)
+        d.pop("version", None)
+        serializer.instance = services.update_category(
+            serializer.instance, actor=self.request.user, version=version_of(self.request), **d
+        )
 
 
-class TaskViewSet(HistoryMixin, viewsets.ModelViewSet):
+class TaskViewSet(viewsets.ModelViewSet):
     serializer_class = TaskSerializer
     filterset_class = TaskFilter
     ordering_fields = ["deadline", "sort_key", "last_update", "title"]
-    audit_type = "ledger.task"
+
+    @extend_schema(responses=TaskHistorySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """The task's history as its page shows it: its own, its milestones', its hand-offs'
+        and its reports' records, newest first, one query (history.task_history)."""
+        task = self.get_object()
+        page = self.paginate_queryset(task_history(task))
+        presented = {item["record"].pk: item for item in present(page)}
+        data = TaskHistorySerializer(page, many=True, context={"presented": presented}).data
+        return self.get_paginated_response(data)
 
     def get_queryset(self):
         return (
@@ -264,17 +315,21 @@ class TaskViewSet(HistoryMixin, viewsets.ModelViewSet):
     def perform_create(self, serializer):
         d, units = self._split(serializer)
         serializer.instance = services.create_task(
-            self.request.user, serializer.validated_data["plan"], **units, **d
+            serializer.validated_data["plan"], actor=self.request.user, **units, **d
         )
 
     def perform_update(self, serializer):
         d, units = self._split(serializer)
         serializer.instance = services.update_task(
-            self.request.user, serializer.instance, _version(self.request), **units, **d
+            serializer.instance,
+            actor=self.request.user,
+            version=version_of(self.request),
+            **units,
+            **d,
         )
 
     def perform_destroy(self, instance):
-        services.delete_task(self.request.user, instance, _version(self.request))
+        services.delete_task(instance, actor=self.request.user, version=version_of(self.request))
 
 
 class MilestoneViewSet(viewsets.ModelViewSet):
@@ -288,7 +343,7 @@ class MilestoneViewSet(viewsets.ModelViewSet):
         d = dict(serializer.validated_data)
         d.pop("version", None)
         task = d.pop("task")
-        serializer.instance = services.create_milestone(self.request.user, task, **d)
+        serializer.instance = services.create_milestone(task, actor=self.request.user, **d)
 
     def perform_update(self, serializer):
         d = dict(serializer.validated_data)
@@ -296,11 +351,13 @@ class MilestoneViewSet(viewsets.ModelViewSet):
         if "task" in d and d.pop("task") != serializer.instance.task:
             raise PermissionDenied("A milestone cannot move to another task.")
         serializer.instance = services.update_milestone(
-            self.request.user, serializer.instance, _version(self.request), **d
+            serializer.instance, actor=self.request.user, version=version_of(self.request), **d
         )
 
     def perform_destroy(self, instance):
-        services.delete_milestone(self.request.user, instance)
+        services.delete_milestone(
+            instance, actor=self.request.user, version=version_of(self.request)
+        )
 
 
 class HandoffSerializer(serializers.Serializer):
@@ -351,7 +408,7 @@ class AssignmentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         a = self._mine(pk)
-        services.acknowledge(request.user, [a])
+        services.acknowledge([a], actor=request.user)
         a.refresh_from_db()
         return Response(self.Out(a).data)
 
@@ -361,6 +418,6 @@ class AssignmentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         a = self._mine(pk)
         s = HandoffSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        services.request_reassignment(request.user, a, s.validated_data.get("reason", ""))
+        services.request_reassignment(a, s.validated_data.get("reason", ""), actor=request.user)
         a.refresh_from_db()
         return Response(self.Out(a).data, status=status.HTTP_200_OK)

@@ -6,8 +6,8 @@ cell, which is far cheaper than a task silently carrying the wrong deadline.
 
 A reason is a message template (the constants below) and its parameters: str() of the error is the
 English text, and the web layer translates the template (luoshi.ledger.importer.messages lists
-every template for gettext). Standard library only, so the importer and its tests run without
-Django.
+every template for gettext). Standard library only (and luoshi.core.text, pure too), so the
+importer and its tests run without Django.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
+
+from luoshi.core.text import cn_int
 
 __all__ = [
     "AddWorkingDays",
@@ -166,41 +168,13 @@ def _normalise(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
-_CN_DIGITS = {
-    "〇": 0,
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-
-
 def _to_int(token: str) -> int:
-    """Arabic or Chinese numerals: "12", "十二", "三十一", "二〇二六"."""
-    if token.isdigit():
-        return int(token)
-    try:
-        if "十" in token:
-            tens, _, units = token.partition("十")
-            if len(tens) > 1 or len(units) > 1:
-                raise KeyError(token)
-            return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[units] if units else 0)
-        # Digit-by-digit spelling is only a year (二〇二六); "一二月" is not a month.
-        if len(token) not in (1, 4):
-            raise KeyError(token)
-        value = 0
-        for char in token:
-            value = value * 10 + _CN_DIGITS[char]
-        return value
-    except KeyError:
-        raise DateParseError(UNRECOGNISED_TEXT) from None
+    """Arabic or Chinese numerals: "12", "十二", "三十一", "二〇二六" (digit by digit only a
+    year: "一二月" is not a month)."""
+    value = cn_int(token)
+    if value is None:
+        raise DateParseError(UNRECOGNISED_TEXT)
+    return value
 
 
 # --------------------------------------------------------------------------------------------

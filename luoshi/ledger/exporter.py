@@ -14,6 +14,8 @@ import xlsxwriter
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from luoshi.core.text import cn_number
+
 from .models import Assignment, Frequency, Milestone, Plan, Task, TaskStatus
 
 FREQ_ZH = {
@@ -31,39 +33,28 @@ STATUS_ZH = {
     TaskStatus.SUSPENDED: "暂缓",
     TaskStatus.CANCELLED: "已取消",
 }
-CN_NUM = "一二三四五六七八九十"
-
-COLUMNS = [  # (header, width)
-    ("序号", 7),
-    ("任务名称", 30),
-    ("具体内容", 36),
-    ("牵头领导", 14),
-    ("责任单位", 22),
-    ("配合单位", 22),
-    ("责任人", 10),
-    ("完成时限", 12),
-    ("时间节点", 36),
-    ("是否重点", 8),
-    ("目标值", 9),
-    ("计量单位", 8),
-    ("调度频次", 9),
-    ("备注", 16),
-    ("进展情况", 36),
-    ("存在问题", 24),
-    ("下步计划", 24),
-    ("完成%", 7),
-    ("状态", 9),
-    ("最近更新", 12),
-]
-
-
-def _cn_number(n: int) -> str:
-    if n <= 10:
-        return CN_NUM[n - 1]
-    if n < 20:
-        return "十" + CN_NUM[n - 11]
-    tens, ones = divmod(n, 10)
-    return CN_NUM[tens - 1] + "十" + (CN_NUM[ones - 1] if ones else "")
+# The standard ledger layout (LEDGER_FORMAT.md): the columns a bureau's ledger carries, in
+# order. The export writes them, the demo's and the tests' workbooks are built from them.
+LEDGER_HEADER = (
+    "序号",
+    "任务名称",
+    "具体内容",
+    "牵头领导",
+    "责任单位",
+    "配合单位",
+    "责任人",
+    "完成时限",
+    "时间节点",
+    "是否重点",
+    "目标值",
+    "计量单位",
+    "调度频次",
+    "备注",
+)
+# The progress columns the export adds after them.
+PROGRESS_HEADER = ("进展情况", "存在问题", "下步计划", "完成%", "状态", "最近更新")
+_WIDTHS = (7, 30, 36, 14, 22, 22, 10, 12, 36, 8, 9, 8, 9, 16, 36, 24, 24, 7, 9, 12)
+COLUMNS = list(zip(LEDGER_HEADER + PROGRESS_HEADER, _WIDTHS, strict=True))  # (header, width)
 
 
 def _person(p) -> str:
@@ -151,7 +142,7 @@ def export_plans(plans: QuerySet[Plan], tasks: QuerySet[Task]) -> bytes:
                     0,
                     r,
                     len(headers) - 1,
-                    f"{_cn_number(section)}、{t.category.name}({count}项)",
+                    f"{cn_number(section)}、{t.category.name}({count}项)",
                     section_fmt,
                 )
                 r += 1

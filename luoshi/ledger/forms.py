@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from luoshi.core.forms import VersionedFormMixin
 from luoshi.org.models import Person, Unit
 
 from .models import Category, Milestone, Plan, Task
@@ -35,8 +36,7 @@ class PlanForm(BootstrapMixin, forms.ModelForm):
             self.fields["owner_unit"].queryset = units
 
 
-class TaskForm(BootstrapMixin, forms.ModelForm):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+class TaskForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
     responsible_units = forms.ModelMultipleChoiceField(
         Unit.objects.none(), label=_("responsible units"), help_text=_("The first one leads.")
     )
@@ -96,7 +96,6 @@ class TaskForm(BootstrapMixin, forms.ModelForm):
             self.fields["parent"].queryset = self.fields["parent"].queryset.exclude(
                 pk=self.instance.pk
             )
-            self.initial["version"] = self.instance.version
             resp, coop = [], []
             for a in self.instance.assignments.all():
                 (resp if a.role == "responsible" else coop).append(a.unit_id)
@@ -104,9 +103,7 @@ class TaskForm(BootstrapMixin, forms.ModelForm):
             self.initial["cooperating_units"] = coop
 
 
-class MilestoneForm(BootstrapMixin, forms.ModelForm):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
+class MilestoneForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Milestone
         fields = ["date", "name", "expected_percent", "reached_on"]

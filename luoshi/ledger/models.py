@@ -58,7 +58,7 @@ class Plan(Versioned):
         return self.name
 
 
-class Category(models.Model):
+class Category(Versioned):
     plan = models.ForeignKey(
         Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="categories"
     )
@@ -271,8 +271,10 @@ class Milestone(Versioned):
 
 
 class ImportBatch(models.Model):
-    """An uploaded workbook between preview and commit. The file is stored outside the web
-    root; the preview report is kept so the commit can check nothing changed in between."""
+    """An uploaded workbook between preview and commit, private to the person who uploaded it.
+    The file is in the one upload store (core.uploads: outside the web root); `mapping` holds the
+    names mapped on the preview page, `report` the committed import's summary. Written only by
+    the import's services (luoshi.ledger.importer.service), each step audited."""
 
     class Status(models.TextChoices):
         PREVIEW = "preview", _("previewed")

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from luoshi.core import audit
-from luoshi.core.errors import OutOfScope, RuleViolation
+from luoshi.core.errors import OutOfScope, RuleViolation, StaleVersion
 from luoshi.core.versioning import save_versioned
 from luoshi.org.models import Unit
 
@@ -76,25 +76,37 @@ def task_snapshot(task: Task, units: dict | None = None) -> dict:
     return snap
 
 
+def unit_lists_of(task_ids: Iterable[int]) -> dict[int, dict]:
+    """The units of each task as the database has them now: one query. Always read fresh,
+    never from a caller's prefetch, which would make the "after" of a change equal its "before"
+    and leave the change unrecorded."""
+    out = {pk: {"responsible_units": [], "cooperating_units": []} for pk in task_ids}
+    rows = (
+        Assignment.objects.filter(task_id__in=list(out))
+        .order_by("task_id", "role", "position")
+        .values_list("task_id", "role", "unit_id")
+    )
+    for task_id, role, unit_id in rows:
+        key = "responsible_units" if role == Assignment.Role.RESPONSIBLE else "cooperating_units"
+        out[task_id][key].append(unit_id)
+    return out
+
+
 def unit_lists(task: Task) -> dict:
-    resp, coop = [], []
-    for a in task.assignments.all():
-        (resp if a.role == Assignment.Role.RESPONSIBLE else coop).append(a.unit_id)
-    return {"responsible_units": resp, "cooperating_units": coop}
+    return unit_lists_of([task.pk])[task.pk]
 
 
 # --- plans ---------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def create_plan(actor, *, name: str, year: int, owner_unit: Unit, **fields) -> Plan:
+def create_plan(*, actor, name: str, year: int, owner_unit: Unit, **fields) -> Plan:
     from .access import can_create_plans
 
-    if actor is not None and not can_create_plans(actor):
+    if not can_create_plans(actor):
         raise OutOfScope(_("Only supervisors and administrators create plans."))
     plan = Plan(name=name.strip(), year=year, owner_unit=owner_unit, **fields)
-    if actor is not None:
-        require_manage_plan(actor, plan)
+    require_manage_plan(actor, plan)
     if Plan.objects.filter(name=plan.name, year=year).exists():
         raise RuleViolation(
             _("A plan named “%(name)s” already exists for %(year)s.")
@@ -118,11 +130,10 @@ def create_plan(actor, *, name: str, year: int, owner_unit: Unit, **fields) -> P
 
 
 @transaction.atomic
-def update_plan(actor, plan: Plan, expected_version: int | None, **fields) -> Plan:
-    if actor is not None:
-        require_manage_plan(actor, plan)
+def update_plan(plan: Plan, *, actor, version: int, **fields) -> Plan:
+    require_manage_plan(actor, plan)
     before = snapshot(plan, PLAN_FIELDS)
-    save_versioned(plan, expected_version, fields)
+    save_versioned(plan, version, fields)
     changes = audit.diff(before, snapshot(plan, PLAN_FIELDS))
     if changes:
         audit.record(actor, [audit.Entry("update", "ledger.plan", plan.pk, plan.name, changes)])
@@ -130,11 +141,10 @@ def update_plan(actor, plan: Plan, expected_version: int | None, **fields) -> Pl
 
 
 @transaction.atomic
-def deploy_plan(actor, plan: Plan) -> int:
+def deploy_plan(plan: Plan, *, actor) -> int:
     """Hand every task of the plan to its responsible units (交办). Returns how many new
     hand-offs were made; deploying again hands off only what is new since."""
-    if actor is not None:
-        require_manage_plan(actor, plan)
+    require_manage_plan(actor, plan)
     now = timezone.now()
     pending = Assignment.objects.filter(
         task__plan=plan, role=Assignment.Role.RESPONSIBLE, ack=Assignment.Ack.NOT_HANDED
@@ -236,15 +246,14 @@ def _set_units(
 
 @transaction.atomic
 def create_task(
-    actor,
     plan: Plan,
     *,
+    actor,
     responsible_units: Sequence[Unit] = (),
     cooperating_units: Sequence[Unit] = (),
     **data,
 ) -> Task:
-    if actor is not None:
-        require_manage_plan(actor, plan)
+    require_manage_plan(actor, plan)
     if not responsible_units:
         raise RuleViolation(
             _("The task needs at least one responsible unit."), field="responsible_units"
@@ -289,19 +298,18 @@ def create_task(
 
 @transaction.atomic
 def update_task(
-    actor,
     task: Task,
-    expected_version: int | None,
     *,
+    actor,
+    version: int,
     responsible_units: Sequence[Unit] | None = None,
     cooperating_units: Sequence[Unit] | None = None,
     **data,
 ) -> Task:
-    if actor is not None:
-        if set(data) - {"owner"} or responsible_units is not None or cooperating_units is not None:
-            require_manage_plan(actor, task.plan)
-        elif not can_assign_owner(actor, task):
-            raise OutOfScope(_("You may not assign an owner to this task."))
+    if set(data) - {"owner"} or responsible_units is not None or cooperating_units is not None:
+        require_manage_plan(actor, task.plan)
+    elif not can_assign_owner(actor, task):
+        raise OutOfScope(_("You may not assign an owner to this task."))
     if responsible_units is not None and not responsible_units:
         raise RuleViolation(
             _("The task needs at least one responsible unit."), field="responsible_units"
@@ -321,7 +329,7 @@ def update_task(
                 _("No. %(no)s is already used in this plan.") % {"no": merged["no"]}, field="no"
             )
         data.update(placed)
-    save_versioned(task, expected_version, data)
+    save_versioned(task, version, data)
     _set_units(
         task, responsible_units, cooperating_units, handed=task.plan.status == Plan.Status.DEPLOYED
     )
@@ -337,18 +345,17 @@ def snapshot_objects(task: Task) -> dict:
 
 
 @transaction.atomic
-def delete_task(actor, task: Task, expected_version: int | None) -> None:
-    if actor is not None:
-        require_manage_plan(actor, task.plan)
-    if expected_version is not None and int(expected_version) != task.version:
-        from luoshi.core.errors import StaleVersion
-
-        raise StaleVersion(str(task), int(expected_version), task.version)
+def delete_task(task: Task, *, actor, version: int) -> None:
+    require_manage_plan(actor, task.plan)
+    current = Task.objects.filter(pk=task.pk).values_list("version", flat=True).first()
+    if current is None or int(version) != current:
+        raise StaleVersion(str(task), int(version), current)
     ids = _descendant_ids(task)
-    doomed = list(Task.objects.filter(pk__in=ids).prefetch_related("assignments"))
+    doomed = list(Task.objects.filter(pk__in=ids))
+    units = unit_lists_of(ids)
     entries = [
         audit.Entry(
-            "delete", "ledger.task", t.pk, str(t), audit.diff(task_snapshot(t, unit_lists(t)), {})
+            "delete", "ledger.task", t.pk, str(t), audit.diff(task_snapshot(t, units[t.pk]), {})
         )
         for t in doomed
     ]
@@ -376,9 +383,8 @@ def _check_milestone(data: dict) -> None:
 
 
 @transaction.atomic
-def create_milestone(actor, task: Task, **data) -> Milestone:
-    if actor is not None:
-        require_manage_plan(actor, task.plan)
+def create_milestone(task: Task, *, actor, **data) -> Milestone:
+    require_manage_plan(actor, task.plan)
     _check_milestone(data)
     m = Milestone.objects.create(task=task, **data)
     audit.record(
@@ -398,12 +404,11 @@ def create_milestone(actor, task: Task, **data) -> Milestone:
 
 
 @transaction.atomic
-def update_milestone(actor, m: Milestone, expected_version: int | None, **data) -> Milestone:
-    if actor is not None:
-        require_manage_plan(actor, m.task.plan)
+def update_milestone(m: Milestone, *, actor, version: int, **data) -> Milestone:
+    require_manage_plan(actor, m.task.plan)
     _check_milestone({**snapshot(m, MILESTONE_FIELDS), **data})
     before = snapshot(m, MILESTONE_FIELDS)
-    save_versioned(m, expected_version, data)
+    save_versioned(m, version, data)
     changes = audit.diff(before, snapshot(m, MILESTONE_FIELDS))
     if changes:
         audit.record(
@@ -414,9 +419,12 @@ def update_milestone(actor, m: Milestone, expected_version: int | None, **data) 
 
 
 @transaction.atomic
-def delete_milestone(actor, m: Milestone) -> None:
-    if actor is not None:
-        require_manage_plan(actor, m.task.plan)
+def delete_milestone(m: Milestone, *, actor, version: int) -> None:
+    require_manage_plan(actor, m.task.plan)
+    # Conditional delete: a milestone changed since it was read is not removed unseen.
+    if not Milestone.objects.filter(pk=m.pk, version=int(version)).exists():
+        current = Milestone.objects.filter(pk=m.pk).values_list("version", flat=True).first()
+        raise StaleVersion(str(m), int(version), current)
     audit.record(
         actor,
         [
@@ -430,7 +438,7 @@ def delete_milestone(actor, m: Milestone) -> None:
             )
         ],
     )
-    m.delete()
+    Milestone.objects.filter(pk=m.pk).delete()
 
 
 # --- hand-off (交办 → 签收) -----------------------------------------------------------------
@@ -443,11 +451,11 @@ def _ack_entry(a: Assignment, action: str, changes: dict) -> audit.Entry:
 
 
 @transaction.atomic
-def acknowledge(actor, assignments: Iterable[Assignment]) -> int:
+def acknowledge(assignments: Iterable[Assignment], *, actor) -> int:
     """签收: the responsible unit confirms it has received the task."""
     assignments = list(assignments)
     for a in assignments:
-        if actor is not None and not can_acknowledge(actor, a):
+        if not can_acknowledge(actor, a):
             raise OutOfScope(_("You may not acknowledge tasks for %(unit)s.") % {"unit": a.unit})
         if a.ack not in (Assignment.Ack.PENDING, Assignment.Ack.REASSIGN):
             raise RuleViolation(
@@ -467,9 +475,9 @@ def acknowledge(actor, assignments: Iterable[Assignment]) -> int:
 
 
 @transaction.atomic
-def request_reassignment(actor, assignment: Assignment, reason: str) -> None:
+def request_reassignment(assignment: Assignment, reason: str, *, actor) -> None:
     """The unit asks, with reasons, for the task to go to someone else."""
-    if actor is not None and not can_acknowledge(actor, assignment):
+    if not can_acknowledge(actor, assignment):
         raise OutOfScope(_("You may not answer for %(unit)s.") % {"unit": assignment.unit})
     if not (reason or "").strip():
         raise RuleViolation(_("Give the reason for asking to reassign."), field="reason")
@@ -491,17 +499,18 @@ def request_reassignment(actor, assignment: Assignment, reason: str) -> None:
 
 
 @transaction.atomic
-def reassign(actor, assignment: Assignment, new_unit: Unit) -> Assignment:
+def reassign(assignment: Assignment, new_unit: Unit, *, actor) -> Assignment:
     """The deployer answers a reassignment request by handing the task to another unit."""
-    task = assignment.task
-    if actor is not None:
-        require_manage_plan(actor, task.plan)
+    task = Task.objects.select_related("plan", "plan__owner_unit").get(pk=assignment.task_id)
+    require_manage_plan(actor, task.plan)
     units = [
         a.unit
         for a in task.assignments.filter(role=Assignment.Role.RESPONSIBLE).select_related("unit")
     ]
     units = [new_unit if u.pk == assignment.unit_id else u for u in units]
-    update_task(actor, task, None, responsible_units=list(dict.fromkeys(units)))
+    update_task(
+        task, actor=actor, version=task.version, responsible_units=list(dict.fromkeys(units))
+    )
     return task.assignments.get(unit=new_unit, role=Assignment.Role.RESPONSIBLE)
 
 
@@ -526,6 +535,78 @@ def next_category_order(plan: Plan) -> int:
     return (Category.objects.filter(plan=plan).aggregate(m=Max("order"))["m"] or 0) + 1
 
 
+# --- categories ----------------------------------------------------------------------------
+
+CATEGORY_FIELDS = ("name", "order")
+
+
+def _check_category_name(plan: Plan, name: str, exclude: int | None = None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise RuleViolation(_("The category needs a name."), field="name")
+    if Category.objects.filter(plan=plan, name=name).exclude(pk=exclude).exists():
+        raise RuleViolation(
+            _("This plan already has a category named “%(name)s”.") % {"name": name}, field="name"
+        )
+    return name
+
+
+@transaction.atomic
+def create_category(plan: Plan, *, actor, name: str, order: int | None = None) -> Category:
+    require_manage_plan(actor, plan)
+    name = _check_category_name(plan, name)
+    category = Category.objects.create(
+        plan=plan, name=name, order=next_category_order(plan) if order is None else order
+    )
+    audit.record(
+        actor,
+        [
+            audit.Entry(
+                "create",
+                "ledger.category",
+                category.pk,
+                category.name,
+                audit.diff({}, snapshot(category, CATEGORY_FIELDS)),
+                {"plan": plan.pk},
+            )
+        ],
+    )
+    return category
+
+
+@transaction.atomic
+def update_category(category: Category, *, actor, version: int, **fields) -> Category:
+    """Rename or reorder a category. A category never moves to another plan (its tasks would
+    be left in a plan they do not belong to). Its tasks' identity keys (numbering per section)
+    and sort keys follow the new name and order, in one set-based pass."""
+    plan = Plan.objects.select_related("owner_unit").get(pk=category.plan_id)
+    require_manage_plan(actor, plan)
+    unknown = set(fields) - set(CATEGORY_FIELDS)
+    if unknown:
+        raise RuleViolation(_("A category's plan cannot be changed."), field=sorted(unknown)[0])
+    if "name" in fields:
+        fields["name"] = _check_category_name(plan, fields["name"], exclude=category.pk)
+    before = snapshot(category, CATEGORY_FIELDS)
+    save_versioned(category, version, fields)
+    changes = audit.diff(before, snapshot(category, CATEGORY_FIELDS))
+    if not changes:
+        return category
+    tasks = list(Task.objects.filter(category=category).only("pk", "no", "key", "sort_key"))
+    for t in tasks:
+        t.key = rules.task_key(plan.numbering, category.name, t.no)
+        t.sort_key = rules.sort_key(category.order, t.no)
+    Task.objects.bulk_update(tasks, ["key", "sort_key"], batch_size=1000)
+    audit.record(
+        actor,
+        [
+            audit.Entry(
+                "update", "ledger.category", category.pk, category.name, changes, {"plan": plan.pk}
+            )
+        ],
+    )
+    return category
+
+
 # --- progress from later stages ----------------------------------------------------------
 
 PROGRESS_FIELDS = (
@@ -541,9 +622,9 @@ PROGRESS_FIELDS = (
 
 @transaction.atomic
 def record_progress(
-    actor,
     task: Task,
     *,
+    actor,
     at,
     percent=None,
     actual=None,

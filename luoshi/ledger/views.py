@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import uuid
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -20,20 +15,31 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from luoshi.core import uploads
 from luoshi.core.calendar import current_calendar
 from luoshi.core.errors import RuleViolation, StaleVersion
-from luoshi.core.models import AuditRecord
-from luoshi.org.scope import scope_for, visible_people, visible_units
+from luoshi.core.importing import ImportFailed
+from luoshi.org.access import visible_people, visible_units
+from luoshi.org.scope import scope_for
 
 from . import access, services
 from .exporter import export_plans
 from .filters import TaskFilter
 from .forms import ImportForm, MilestoneForm, PlanForm, TaskForm
-from .history import present
-from .importer.service import ImportFailed, Options, run
+from .history import present, task_history
+from .importer import service as importer
 from .models import Assignment, Category, ImportBatch, Milestone, Plan, Task
 
 PAGE_SIZE = 50
+
+
+def _posted_version(request) -> int:
+    """The version a page's form was opened with; a form without one is refused as stale
+    (a number no row has) rather than allowed to overwrite blindly."""
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return 0
 
 
 def _page(request, qs, size=PAGE_SIZE):
@@ -115,13 +121,7 @@ def task_detail(request, pk):
         )
     )
     _with_units([task])
-    milestone_ids = list(task.milestones.values_list("pk", flat=True))
-    records = AuditRecord.objects.filter(
-        Q(object_type="ledger.task", object_id=str(task.pk))
-        | Q(object_type="ledger.milestone", object_id__in=[str(i) for i in milestone_ids])
-        | Q(context__task=task.pk)  # records of other stages about this task (reports …)
-    ).order_by("-id")
-    history_page = _page(request, records, 20)
+    history_page = _page(request, task_history(task), 20)  # the API's history, too
     cal = current_calendar()
     today = timezone.localdate()
     for a in task.resp_units:
@@ -171,7 +171,7 @@ def task_create(request, plan_pk):
         d.pop("version", None)
         units = {k: list(d.pop(k)) for k in ("responsible_units", "cooperating_units")}
         try:
-            task = services.create_task(request.user, plan, **units, **d)
+            task = services.create_task(plan, actor=request.user, **units, **d)
         except RuleViolation as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
@@ -192,7 +192,7 @@ def task_edit(request, pk):
         fresh = Task.objects.select_related("plan", "plan__owner_unit").get(pk=task.pk)
         try:
             services.update_task(
-                request.user, fresh, form.cleaned_data.get("version"), **units, **d
+                fresh, actor=request.user, version=form.cleaned_data["version"], **units, **d
             )
         except StaleVersion as exc:
             form.add_error(None, str(exc))
@@ -216,7 +216,7 @@ def task_delete(request, pk):
     task = access.get_task(request.user, pk)
     plan_pk = task.plan_id
     try:
-        services.delete_task(request.user, task, request.POST.get("version"))
+        services.delete_task(task, actor=request.user, version=_posted_version(request))
     except StaleVersion as exc:
         messages.error(request, str(exc))
         return redirect("ledger:task_detail", pk=pk)
@@ -233,7 +233,7 @@ def milestone_add(request, pk):
         d = dict(form.cleaned_data)
         d.pop("version", None)
         try:
-            services.create_milestone(request.user, task, **d)
+            services.create_milestone(task, actor=request.user, **d)
         except RuleViolation as exc:
             messages.error(request, str(exc))
     else:
@@ -254,14 +254,17 @@ def milestone_edit(request, pk):
     form = MilestoneForm(request.POST or None, instance=m, initial={"version": m.version})
     if request.method == "POST":
         if "delete" in request.POST:
-            services.delete_milestone(request.user, m)
+            try:
+                services.delete_milestone(m, actor=request.user, version=_posted_version(request))
+            except StaleVersion as exc:
+                messages.error(request, str(exc))
             return redirect("ledger:task_detail", pk=m.task_id)
         if form.is_valid():
             d = {k: form.cleaned_data[k] for k in form.changed_data if k != "version"}
             fresh = Milestone.objects.select_related("task__plan__owner_unit").get(pk=m.pk)
             try:
                 services.update_milestone(
-                    request.user, fresh, form.cleaned_data.get("version"), **d
+                    fresh, actor=request.user, version=form.cleaned_data["version"], **d
                 )
             except (StaleVersion, RuleViolation) as exc:
                 form.add_error(None, str(exc))
@@ -289,7 +292,7 @@ def _assignment(request, pk) -> Assignment:
 def acknowledge(request, pk):
     a = _assignment(request, pk)
     try:
-        services.acknowledge(request.user, [a])
+        services.acknowledge([a], actor=request.user)
         messages.success(request, _("Acknowledged: %(task)s") % {"task": a.task})
     except RuleViolation as exc:
         messages.error(request, str(exc))
@@ -304,7 +307,7 @@ def acknowledge(request, pk):
 def request_reassign(request, pk):
     a = _assignment(request, pk)
     try:
-        services.request_reassignment(request.user, a, request.POST.get("reason", ""))
+        services.request_reassignment(a, request.POST.get("reason", ""), actor=request.user)
         messages.success(request, _("Reassignment requested."))
     except RuleViolation as exc:
         messages.error(request, str(exc))
@@ -368,7 +371,7 @@ def plan_create(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            plan = services.create_plan(request.user, **form.cleaned_data)
+            plan = services.create_plan(actor=request.user, **form.cleaned_data)
         except RuleViolation as exc:
             form.add_error(exc.field, str(exc))
         else:
@@ -380,7 +383,7 @@ def plan_create(request):
 @require_POST
 def plan_deploy(request, pk):
     plan = access.get_plan(request.user, pk)
-    n = services.deploy_plan(request.user, plan)
+    n = services.deploy_plan(plan, actor=request.user)
     messages.success(
         request, _("Plan deployed: %(n)s hand-offs sent to responsible units.") % {"n": n}
     )
@@ -405,23 +408,14 @@ def export(request):
 
 
 # --- import: upload → preview (map unknown names) → confirm ---------------------------------
+# Each step calls one service of luoshi.ledger.importer.service; the preview (GET) writes nothing.
 
 
-def _import_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _options(batch: ImportBatch, create_missing: bool) -> Options:
-    return Options(
-        plan_name=batch.plan_name,
-        year=batch.year,
-        owner_unit=batch.owner_unit,
-        create_missing=create_missing,
-        unit_map={k: int(v) for k, v in batch.mapping.get("units", {}).items()},
-        person_map={k: int(v) for k, v in batch.mapping.get("people", {}).items()},
-    )
+def _batch(request, pk) -> ImportBatch:
+    batch = get_object_or_404(ImportBatch.objects.select_related("owner_unit"), pk=pk)
+    if not importer.can_use_batch(request.user, batch):
+        raise Http404
+    return batch
 
 
 @login_required
@@ -441,77 +435,70 @@ def import_start(request):
     )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > settings.LUOSHI_MAX_UPLOAD_BYTES:
-            form.add_error(
-                "file",
-                _("The file is larger than %(mb)s MB.")
-                % {"mb": settings.LUOSHI_MAX_UPLOAD_BYTES // 2**20},
-            )
-        else:
-            data = upload.read()
-            stored = f"{uuid.uuid4().hex}.xlsx"
-            (_import_dir() / stored).write_bytes(data)
-            batch = ImportBatch.objects.create(
-                plan_name=form.cleaned_data["plan_name"].strip(),
+        try:
+            uploads.check_size(upload.size)  # before reading it into memory
+            batch = importer.start_import(
+                actor=request.user,
+                filename=upload.name,
+                data=upload.read(),
+                plan_name=form.cleaned_data["plan_name"],
                 year=form.cleaned_data["year"],
                 owner_unit=form.cleaned_data["owner_unit"],
-                filename=upload.name[:255],
-                stored_as=stored,
-                sha256=hashlib.sha256(data).hexdigest(),
-                uploaded_by=request.user,
             )
+        except RuleViolation as exc:
+            form.add_error("file", str(exc))
+        else:
             return redirect("ledger:import_preview", pk=batch.pk)
     return render(request, "ledger/import_start.html", {"form": form})
 
 
-def _batch(request, pk) -> ImportBatch:
-    batch = get_object_or_404(ImportBatch.objects.select_related("owner_unit"), pk=pk)
-    if batch.uploaded_by_id != request.user.pk and not scope_for(request.user).is_admin:
-        raise Http404
-    return batch
+def _mapping(request) -> tuple[dict, list[str]]:
+    """The mapping form's names → ids within the user's scope, and the names not found."""
+    mapping: dict[str, dict[str, int]] = {"units": {}, "people": {}}
+    errors = []
+    units, people = visible_units(request.user), visible_people(request.user)
+    for key, value in request.POST.items():
+        value = value.strip()
+        kind, _sep, name = key.partition(":")
+        if not value or kind not in ("unit", "person"):
+            continue
+        if kind == "unit":
+            found = units.filter(name=value).first()
+            missing = _("No unit named “%(name)s” in your scope.")
+        else:
+            found = people.filter(full_name=value).first()
+            missing = _("No person named “%(name)s”.")
+        if found is None:
+            errors.append(missing % {"name": value})
+        else:
+            mapping["units" if kind == "unit" else "people"][name] = found.pk
+    return mapping, errors
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_preview(request, pk):
     batch = _batch(request, pk)
-    data = (_import_dir() / batch.stored_as).read_bytes()
     map_errors = []
     if request.method == "POST":
-        mapping = {"units": {}, "people": {}}
-        units = visible_units(request.user)
-        for key, value in request.POST.items():
-            value = value.strip()
-            if not value:
-                continue
-            if key.startswith("unit:"):
-                unit = units.filter(name=value).first()
-                if unit is None:
-                    map_errors.append(
-                        _("No unit named “%(name)s” in your scope.") % {"name": value}
-                    )
-                else:
-                    mapping["units"][key[5:]] = unit.pk
-            elif key.startswith("person:"):
-                person = visible_people(request.user).filter(full_name=value).first()
-                if person is None:
-                    map_errors.append(_("No person named “%(name)s”.") % {"name": value})
-                else:
-                    mapping["people"][key[7:]] = person.pk
-        batch.mapping = mapping
-        batch.save(update_fields=["mapping"])
+        mapping, map_errors = _mapping(request)
+        try:
+            importer.map_import_names(batch, mapping, actor=request.user)
+        except RuleViolation as exc:
+            messages.info(request, str(exc))
+            return redirect("ledger:plan_list")
     create_missing = request.GET.get("create") == "1" or request.POST.get("create") == "1"
-    report = run(data, _options(batch, create_missing), actor=request.user)
-    batch.report = report.summary()
-    batch.save(update_fields=["report"])
-    outcomes = _page(request, report.outcomes, 200)
+    try:
+        report = importer.preview_import(batch, actor=request.user, create_missing=create_missing)
+    except FileNotFoundError:
+        raise Http404 from None  # the stored file is gone: upload it again
     return render(
         request,
         "ledger/import_preview.html",
         {
             "batch": batch,
             "report": report,
-            "outcomes": outcomes,
+            "outcomes": _page(request, report.outcomes, 200),
             "map_errors": map_errors,
             "create_missing": create_missing,
             "unit_names": visible_units(request.user).values_list("name", flat=True)[:2000],
@@ -523,13 +510,14 @@ def import_preview(request, pk):
 @require_POST
 def import_confirm(request, pk):
     batch = _batch(request, pk)
-    if batch.status != ImportBatch.Status.PREVIEW:
-        messages.info(request, _("This import was already committed."))
-        return redirect("ledger:plan_list")
-    data = (_import_dir() / batch.stored_as).read_bytes()
     create_missing = request.POST.get("create") == "1"
     try:
-        report = run(data, _options(batch, create_missing), actor=request.user, commit=True)
+        report = importer.confirm_import(batch, actor=request.user, create_missing=create_missing)
+    except RuleViolation as exc:  # committed already
+        messages.info(request, str(exc))
+        return redirect("ledger:plan_list")
+    except FileNotFoundError:
+        raise Http404 from None
     except ImportFailed as exc:
         messages.error(
             request, _("Nothing was written: %(n)s errors remain.") % {"n": len(exc.report.errors)}
@@ -538,13 +526,9 @@ def import_confirm(request, pk):
             reverse("ledger:import_preview", args=[batch.pk])
             + ("?create=1" if create_missing else "")
         )
-    plan = Plan.objects.get(name=batch.plan_name, year=report.year)
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=ImportBatch.Status.COMMITTED, plan=plan, report=report.summary()
-    )
     messages.success(
         request,
         _("Imported: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.")
         % {"new": report.new, "changed": report.changed, "unchanged": report.unchanged},
     )
-    return redirect("ledger:plan_detail", pk=plan.pk)
+    return redirect("ledger:plan_detail", pk=batch.plan_id)

@@ -1,12 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
-from luoshi.core.errors import OutOfScope, RuleViolation
+from luoshi.core.admin import ReadOnlyAdminMixin, ServiceAdminMixin, adopt
+from luoshi.core.errors import RuleViolation
 
 from . import rules, services
 from .models import Delivery, Message, Preference, WebhookEndpoint
+
+PREFERENCE_FIELDS = ("email_digest", "webhook_digest", "digest_time")
 
 
 class WebhookEndpointForm(forms.ModelForm):
@@ -35,7 +37,9 @@ class WebhookEndpointForm(forms.ModelForm):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Robots are never deleted (their delivery log names them): untick "active"."""
+
     form = WebhookEndpointForm
     list_display = ["name", "kind", "unit", "masked_url", "is_active", "rate_per_minute"]
     list_filter = ["kind", "is_active"]
@@ -48,16 +52,19 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         return rules.redact_url(obj.url)
 
     def save_model(self, request, obj, form, change):
-        fields = {f: form.cleaned_data[f] for f in services.ENDPOINT_FIELDS}
-        try:
-            if change:
-                services.update_endpoint(
-                    request.user, WebhookEndpoint.objects.get(pk=obj.pk), **fields
-                )
-            else:
-                obj.pk = services.create_endpoint(request.user, **fields).pk
-        except OutOfScope as e:
-            raise PermissionDenied(str(e)) from e
+        data = form.cleaned_data
+        if not change:
+            fields = {f: data[f] for f in services.ENDPOINT_FIELDS}
+            adopt(obj, services.create_endpoint(actor=request.user, **fields))
+            return
+        # Only what the user changed, so a concurrent change to another field stands. The
+        # secret is never shown back: it changes when a new one is typed or it is cleared.
+        changed = set(form.changed_data)
+        if data.get("clear_secret"):
+            changed.add("secret")
+        fields = {f: data[f] for f in services.ENDPOINT_FIELDS if f in changed}
+        endpoint = WebhookEndpoint.objects.get(pk=obj.pk)
+        adopt(obj, services.update_endpoint(endpoint, actor=request.user, **fields))
 
     @admin.action(description=_("Send a test message"))
     def send_test_message(self, request, queryset):
@@ -87,35 +94,18 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
                 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Messages and attempts are a record of what happened; they change only by delivery."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+# Messages and attempts are a record of what happened; they change only by delivery.
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Delivery
     fields = ["attempt", "at", "outcome", "status_code", "error", "duration_ms"]
     readonly_fields = fields
     extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "subject",
         "recipient",
@@ -136,7 +126,7 @@ class MessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["at", "message", "endpoint", "attempt", "outcome", "status_code", "duration_ms"]
     list_filter = ["outcome", "endpoint"]
     search_fields = ["message__subject", "error"]
@@ -145,7 +135,18 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Preference)
-class PreferenceAdmin(admin.ModelAdmin):
+class PreferenceAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Saved through services.set_preference; not deleted (without a row the defaults apply,
+    so set the defaults instead)."""
+
     list_display = ["person", "email_digest", "webhook_digest", "digest_time"]
     search_fields = ["person__username", "person__full_name"]
     autocomplete_fields = ["person"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["person"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        person = obj.person
+        fields = {f: form.cleaned_data[f] for f in PREFERENCE_FIELDS if f in form.cleaned_data}
+        adopt(obj, services.set_preference(person, actor=request.user, **fields))

@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from .services import unread_count
+from .access import unread_count
 
 
 def inbox(request):

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -27,7 +27,7 @@ from django.utils.translation import ngettext
 from luoshi.core import audit
 from luoshi.core.calendar import current_calendar
 from luoshi.core.errors import OutOfScope, RuleViolation
-from luoshi.org.models import PATH_STEP
+from luoshi.org.models import ancestor_paths
 from luoshi.org.scope import scope_for
 
 from . import channels as channel_impl
@@ -64,10 +64,8 @@ def robot_for(person) -> WebhookEndpoint | None:
     unit = getattr(person, "unit", None)
     if unit is None:
         return None
-    step = PATH_STEP + 1
-    prefixes = [unit.path[:i] for i in range(step, len(unit.path) + 1, step)]
     return (
-        WebhookEndpoint.objects.filter(is_active=True, unit__path__in=prefixes)
+        WebhookEndpoint.objects.filter(is_active=True, unit__path__in=ancestor_paths(unit.path))
         .order_by("-unit__depth", "id")
         .first()
     )
@@ -446,48 +444,57 @@ def send_test(endpoint: WebhookEndpoint, *, actor) -> Delivery | None:
 # --- the inbox --------------------------------------------------------------------------------
 
 
-def inbox_messages(person) -> QuerySet[Message]:
-    """The person's inbox, unread first, newest first within each."""
-    return Message.objects.filter(recipient=person, channel=Channel.INBOX).order_by(
-        Case(When(read_at__isnull=True, then=Value(0)), default=Value(1)), "-created_at", "-id"
-    )
-
-
-def unread_count(person) -> int:
-    if person is None or not getattr(person, "is_authenticated", False):
-        return 0
-    return Message.objects.filter(
-        recipient=person, channel=Channel.INBOX, read_at__isnull=True
-    ).count()
-
-
-def mark_read(person, *, message_id: int) -> Message:
-    """Mark one of the person's own inbox messages read. Message.DoesNotExist for anyone
-    else's, so a guessed id reveals nothing."""
-    msg = Message.objects.get(pk=message_id, recipient=person, channel=Channel.INBOX)
+@transaction.atomic
+def mark_read(message_id: int, *, actor) -> Message:
+    """Mark one of the actor's own inbox messages read, recorded as a read receipt (a notice
+    that was seen can be proved). Message.DoesNotExist for anyone else's, so a guessed id
+    reveals nothing."""
+    msg = Message.objects.get(pk=message_id, recipient=actor, channel=Channel.INBOX)
     if msg.read_at is None:
         now = timezone.now()
-        Message.objects.filter(pk=msg.pk, read_at__isnull=True).update(read_at=now)
+        if Message.objects.filter(pk=msg.pk, read_at__isnull=True).update(read_at=now):
+            audit.record(
+                actor,
+                [audit.Entry("read", "notify.message", msg.pk, msg.subject[:300], {})],
+                at=now,
+            )
         msg.read_at = now
     return msg
 
 
-def mark_all_read(person) -> int:
-    return Message.objects.filter(
-        recipient=person, channel=Channel.INBOX, read_at__isnull=True
-    ).update(read_at=timezone.now())
+@transaction.atomic
+def mark_all_read(*, actor) -> int:
+    unread = Message.objects.filter(recipient=actor, channel=Channel.INBOX, read_at__isnull=True)
+    ids = list(unread.values_list("pk", flat=True)[:10000])
+    now = timezone.now()
+    n = Message.objects.filter(pk__in=ids, read_at__isnull=True).update(read_at=now)
+    if n:
+        audit.record(
+            actor,
+            [audit.Entry("read_all", "notify.inbox", actor.pk, str(actor), {"read": [0, n]})],
+            at=now,
+        )
+    return n
 
 
 @transaction.atomic
-def set_preference(person, **fields) -> Preference:
+def set_preference(person, *, actor, **fields) -> Preference:
     """Change a person's digest preference (email_digest, webhook_digest, digest_time)."""
     allowed = {"email_digest", "webhook_digest", "digest_time"}
     if set(fields) - allowed:
         raise ValueError(f"unknown preference fields: {sorted(set(fields) - allowed)}")
+    if person.pk != actor.pk:
+        _check_may_manage(actor, [person.unit])
     pref, _created = Preference.objects.get_or_create(person=person)
+    before = {k: getattr(pref, k) for k in allowed}
     for name, value in fields.items():
         setattr(pref, name, value)
     pref.save()
+    changes = audit.diff(before, {k: getattr(pref, k) for k in allowed})
+    if changes:
+        audit.record(
+            actor, [audit.Entry("update", "notify.preference", pref.pk, str(person), changes)]
+        )
     return pref
 
 
@@ -510,8 +517,6 @@ def endpoint_snapshot(e: WebhookEndpoint) -> dict:
 
 
 def _check_may_manage(actor, units) -> None:
-    if actor is None:  # system jobs and the demo loader
-        return
     scope = scope_for(actor)
     if scope.is_admin:
         return
@@ -535,7 +540,7 @@ def _credential_changes(before: WebhookEndpoint | None, after: WebhookEndpoint) 
 
 
 @transaction.atomic
-def create_endpoint(actor, **fields) -> WebhookEndpoint:
+def create_endpoint(*, actor, **fields) -> WebhookEndpoint:
     unknown = set(fields) - set(ENDPOINT_FIELDS)
     if unknown:
         raise ValueError(f"unknown fields: {sorted(unknown)}")
@@ -552,7 +557,7 @@ def create_endpoint(actor, **fields) -> WebhookEndpoint:
 
 
 @transaction.atomic
-def update_endpoint(actor, endpoint: WebhookEndpoint, **fields) -> WebhookEndpoint:
+def update_endpoint(endpoint: WebhookEndpoint, *, actor, **fields) -> WebhookEndpoint:
     unknown = set(fields) - set(ENDPOINT_FIELDS)
     if unknown:
         raise ValueError(f"unknown fields: {sorted(unknown)}")

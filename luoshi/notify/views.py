@@ -1,4 +1,4 @@
-"""The in-app inbox. Thin: every query goes through services, scoped to the logged-in person."""
+"""The in-app inbox. Thin: reads through access, changes through services."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import services
+from . import access, services
 from .models import Message
 
 PAGE_SIZE = 30
@@ -15,10 +15,10 @@ PAGE_SIZE = 30
 
 @login_required
 def inbox(request):
-    page = Paginator(services.inbox_messages(request.user), PAGE_SIZE).get_page(
+    page = Paginator(access.inbox_messages(request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    unread = services.unread_count(request.user)
+    unread = access.unread_count(request.user)
     # Passing the badge's count too spares the context processor its own query.
     return render(
         request, "notify/inbox.html", {"page": page, "unread": unread, "inbox_unread": unread}
@@ -29,7 +29,7 @@ def inbox(request):
 @require_POST
 def mark_read(request, pk):
     try:
-        services.mark_read(request.user, message_id=pk)
+        services.mark_read(pk, actor=request.user)
     except Message.DoesNotExist:
         raise Http404 from None
     target = request.POST.get("next", "")
@@ -44,5 +44,5 @@ def mark_read(request, pk):
 @login_required
 @require_POST
 def mark_all_read(request):
-    services.mark_all_read(request.user)
+    services.mark_all_read(actor=request.user)
     return redirect("notify:inbox")

@@ -2,9 +2,11 @@
 
 from rest_framework import mixins, serializers, viewsets
 
+from luoshi.core.api import version_of
+
 from . import services
+from .access import visible_people, visible_units
 from .models import Person, Unit
-from .scope import visible_people, visible_units
 
 
 class UnitSerializer(serializers.ModelSerializer):
@@ -24,8 +26,10 @@ class UnitSerializer(serializers.ModelSerializer):
             "depth",
             "sort_key",
             "is_active",
+            "version",
         ]
         read_only_fields = ["depth"]
+        extra_kwargs = {"version": {"required": False}}
 
 
 class PersonSerializer(serializers.ModelSerializer):
@@ -44,11 +48,17 @@ class PersonSerializer(serializers.ModelSerializer):
             "email",
             "is_active",
             "roles",
+            "version",
         ]
         read_only_fields = ["username"]
+        extra_kwargs = {"version": {"required": False}}
 
     def get_roles(self, person) -> list[dict]:
         return [{"role": g.role, "unit": g.unit_id} for g in person.grants.all()]
+
+
+def _without_version(data) -> dict:
+    return {k: v for k, v in data.items() if k != "version"}
 
 
 class UnitViewSet(
@@ -68,12 +78,15 @@ class UnitViewSet(
     def perform_create(self, serializer):
         d = dict(serializer.validated_data)
         serializer.instance = services.create_unit(
-            self.request.user, d.pop("name"), d.pop("parent", None), **d
+            d.pop("name"), d.pop("parent", None), actor=self.request.user, **_without_version(d)
         )
 
     def perform_update(self, serializer):
         serializer.instance = services.update_unit(
-            self.request.user, serializer.instance, **serializer.validated_data
+            serializer.instance,
+            actor=self.request.user,
+            version=version_of(self.request),
+            **_without_version(serializer.validated_data),
         )
 
 
@@ -96,10 +109,13 @@ class PersonViewSet(
     def perform_create(self, serializer):
         d = dict(serializer.validated_data)
         serializer.instance = services.create_person(
-            self.request.user, d.pop("full_name"), d.pop("unit"), **d
+            d.pop("full_name"), d.pop("unit"), actor=self.request.user, **_without_version(d)
         )
 
     def perform_update(self, serializer):
         serializer.instance = services.update_person(
-            self.request.user, serializer.instance, **serializer.validated_data
+            serializer.instance,
+            actor=self.request.user,
+            version=version_of(self.request),
+            **_without_version(serializer.validated_data),
         )

@@ -1,21 +1,27 @@
-"""Units and people from a workbook or CSV (the lists offices already keep).
+"""Units and people from a workbook or CSV (the lists offices already keep), through the one
+import pipeline (luoshi.core.importing), like the ledger:
+
+    run(data, Options("units" | "people", filename), *, actor, commit=False) -> Report
 
 Units:  单位名称/名称/name, 上级单位/parent, 类型/kind, 简称/short name, 编码/code
 People: 姓名/name, 所在单位/单位/unit, 职务/title, 账号/用户名/username, 电话/phone, 邮箱/email,
         角色/role (管理员/督查/领导/单位管理员/填报人 or the English role names)
 
-Like the ledger import: a dry run lists every error (row, column, cell, reason); a commit
-writes every row or none, through the audited services."""
+A preview lists every row's outcome and every error (row, column, cell, reason); a commit writes
+every row or none, through the audited services. Units are matched by name and people by
+username: those already there are "unchanged" and left as they are (this import adds; editing
+is done on the pages). A parent unit must exist or be listed above its children, a person's
+unit must exist; the names not found are listed in report.unknown["units"]."""
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass
 
-from django.db import transaction
-
-from luoshi.core.xlsx import SheetData, WorkbookError, read_workbook
+from luoshi.core import importing
+from luoshi.core.importing import Report
+from luoshi.core.text import cell_text, find_header
+from luoshi.core.xlsx import WorkbookError
 
 from . import services
 from .models import Person, Role, Unit, UnitKind
@@ -69,188 +75,153 @@ ROLES = {
 
 
 @dataclass
-class OrgReport:
-    rows: int = 0
-    new: int = 0
-    existing: int = 0
-    errors: list[dict] = field(default_factory=list)
-    committed: bool = False
+class Options:
+    what: str  # "units" | "people"
+    filename: str = ""  # the file's name: a .csv is read as CSV, anything else as a workbook
 
 
-class OrgImportFailed(Exception):
-    def __init__(self, report: OrgReport):
-        self.report = report
-        super().__init__(f"{len(report.errors)} errors")
-
-
-def _norm(text) -> str:
-    return str(text or "").strip().replace(" ", "").replace("\u3000", "").lower()
-
-
-def read_table(data: bytes, filename: str) -> list[list[object]]:
-    if filename.lower().endswith(".csv"):
-        text = data.decode("utf-8-sig", errors="strict")
-        return [list(r) for r in csv.reader(io.StringIO(text))]
-    sheets: list[SheetData] = read_workbook(data)
-    return sheets[0].rows if sheets else []
-
-
-def _header(rows, columns) -> tuple[int, dict[str, int]]:
-    for i, row in enumerate(rows[:10]):
-        found = {}
-        cells = [_norm(c) for c in row]
-        for fieldname, names in columns.items():
-            for j, cell in enumerate(cells):
-                if cell in {_norm(n) for n in names}:
-                    found[fieldname] = j
-                    break
-        first = next(iter(columns))
-        if first in found:
-            return i, found
-    return -1, {}
-
-
-def _cell(row, idx) -> str:
-    if idx is None or idx >= len(row):
-        return ""
-    v = row[idx]
-    return "" if v is None else str(v).strip()
-
-
-def import_units(data: bytes, filename: str, *, actor=None, commit=False) -> OrgReport:
-    report = OrgReport()
-    try:
-        rows = read_table(data, filename)
-    except (WorkbookError, UnicodeDecodeError) as exc:
-        report.errors.append({"row": 0, "column": "", "value": "", "reason": str(exc)})
-        return report
-    head, cols = _header(rows, UNIT_COLUMNS)
-    if head < 0:
-        report.errors.append(
-            {
-                "row": 0,
-                "column": "",
-                "value": "",
-                "reason": "no header row with a unit name column (单位名称)",
-            }
+def run(data: bytes, options: Options, *, actor, commit: bool = False) -> Report:
+    """The preview (commit=False) or the all-or-nothing import of units or people."""
+    if options.what == "units":
+        return importing.execute(
+            analyse_units, write_units, data, options, actor=actor, commit=commit
         )
-        return report
-    existing = {u.name: u for u in Unit.objects.all()}
+    if options.what == "people":
+        return importing.execute(
+            analyse_people, write_people, data, options, actor=actor, commit=commit
+        )
+    raise ValueError(f"nothing to import as {options.what!r}: units or people")
+
+
+def _records(
+    report: Report, data: bytes, options: Options, columns: dict, missing_header: str
+) -> list[tuple[int, dict[str, str]]]:
+    """(row number, {field: cell text}) for each non-empty row under the header; an error in
+    the report, and no rows, when the file cannot be read or has no header row."""
+    try:
+        sheets = importing.read_table(data, options.filename)
+    except WorkbookError as exc:
+        report.error(0, "", "", str(exc))
+        return []
+    rows = sheets[0].rows if sheets else []
+    header = find_header(rows, columns, required=next(iter(columns)))
+    if header is None:
+        report.error(0, "", "", missing_header)
+        return []
+    head, cols = header
+    records = []
+    for number, row in enumerate(rows[head + 1 :], start=head + 2):
+        record = {f: cell_text(row[c]) if c < len(row) else "" for f, c in cols.items()}
+        if any(record.values()):
+            records.append((number, record))
+    report.rows = len(records)
+    return records
+
+
+def analyse_units(data: bytes, options: Options, *, actor) -> tuple[Report, list[dict]]:
+    report = Report(sha256=hashlib.sha256(data).hexdigest())
+    records = _records(
+        report, data, options, UNIT_COLUMNS, "no header row with a unit name column (单位名称)"
+    )
+    existing = set(Unit.objects.values_list("name", flat=True)) if records else set()
     planned: dict[str, dict] = {}
-    for i, row in enumerate(rows[head + 1 :], start=head + 2):
-        name = _cell(row, cols.get("name"))
-        if not any(_cell(row, j) for j in cols.values()):
-            continue
-        report.rows += 1
-
-        def err(field_, value, reason, i=i):
-            report.errors.append({"row": i, "column": field_, "value": value, "reason": reason})
-
+    unknown: dict[str, None] = {}
+    for i, rec in records:
+        errors = len(report.errors)
+        name = rec.get("name", "")
         if not name:
-            err("name", "", "unit name is missing")
+            report.error(i, "name", "", "unit name is missing")
+            report.outcome(i, "error")
             continue
-        kind_text = _cell(row, cols.get("kind"))
+        kind_text = rec.get("kind", "")
         kind = KINDS.get(kind_text, kind_text.lower() if kind_text else "other")
         if kind not in UnitKind.values:
-            err("kind", kind_text, "unknown unit kind")
-        parent = _cell(row, cols.get("parent"))
+            report.error(i, "kind", kind_text, "unknown unit kind")
+        parent = rec.get("parent", "")
         if parent and parent not in existing and parent not in planned:
-            err("parent", parent, "parent unit not found (list parents above their children)")
+            report.error(
+                i, "parent", parent, "parent unit not found (list parents above their children)"
+            )
+            unknown[parent] = None
         if name in planned:
-            err("name", name, "unit listed twice")
+            report.error(i, "name", name, "unit listed twice")
+        failed = len(report.errors) > errors
         if name in existing:
-            report.existing += 1
+            report.outcome(i, "error" if failed else "unchanged", title=name)
             continue
         planned[name] = {
             "name": name,
             "parent": parent,
             "kind": kind,
-            "short_name": _cell(row, cols.get("short_name")),
-            "code": _cell(row, cols.get("code")) or None,
+            "short_name": rec.get("short_name", ""),
+            "code": rec.get("code") or None,
         }
-    report.new = len(planned)
-    if not commit:
-        return report
-    if report.errors:
-        raise OrgImportFailed(report)
-    with transaction.atomic():
-        made = dict(existing)
-        # Parents before children: create level by level as parents become known.
-        pending = list(planned.values())
-        while pending:
-            ready = [s for s in pending if not s["parent"] or s["parent"] in made]
-            for u in services.create_units(
-                actor, [{**s, "parent": made.get(s["parent"])} for s in ready]
-            ):
-                made[u.name] = u
-            pending = [s for s in pending if s not in ready]
-    report.committed = True
-    return report
+        report.outcome(i, "error" if failed else "new", title=name)
+    report.unknown["units"] = list(unknown)
+    return report, list(planned.values())
 
 
-def import_people(data: bytes, filename: str, *, actor=None, commit=False) -> OrgReport:
-    report = OrgReport()
-    try:
-        rows = read_table(data, filename)
-    except (WorkbookError, UnicodeDecodeError) as exc:
-        report.errors.append({"row": 0, "column": "", "value": "", "reason": str(exc)})
-        return report
-    head, cols = _header(rows, PEOPLE_COLUMNS)
-    if head < 0:
-        report.errors.append(
-            {
-                "row": 0,
-                "column": "",
-                "value": "",
-                "reason": "no header row with a name column (姓名)",
-            }
-        )
-        return report
-    units = {u.name: u for u in Unit.objects.all()}
-    taken = set(Person.objects.values_list("username", flat=True))
+def write_units(report: Report, planned: list[dict], options: Options, *, actor) -> None:
+    """Parents before children: level by level, as each parent becomes known."""
+    parents = {s["parent"] for s in planned if s["parent"]}
+    made = {u.name: u for u in Unit.objects.filter(name__in=parents)}
+    pending = planned
+    while pending:
+        ready = [s for s in pending if not s["parent"] or s["parent"] in made]
+        if not ready:  # analyse refused every unknown parent; nothing can be left waiting
+            raise RuntimeError(f"units waiting for parents: {[s['name'] for s in pending]}")
+        specs = [{**s, "parent": made.get(s["parent"])} for s in ready]
+        for unit in services.create_units(specs, actor=actor):
+            made[unit.name] = unit
+        pending = [s for s in pending if s not in ready]
+
+
+def analyse_people(data: bytes, options: Options, *, actor) -> tuple[Report, list[dict]]:
+    report = Report(sha256=hashlib.sha256(data).hexdigest())
+    records = _records(
+        report, data, options, PEOPLE_COLUMNS, "no header row with a name column (姓名)"
+    )
+    units = {u.name: u for u in Unit.objects.all()} if records else {}
+    taken = set(Person.objects.values_list("username", flat=True)) if records else set()
     specs = []
-    for i, row in enumerate(rows[head + 1 :], start=head + 2):
-        if not any(_cell(row, j) for j in cols.values()):
-            continue
-        report.rows += 1
-        errs_before = len(report.errors)
-
-        def err(field_, value, reason, i=i):
-            report.errors.append({"row": i, "column": field_, "value": value, "reason": reason})
-
-        name = _cell(row, cols.get("full_name"))
-        unit_name = _cell(row, cols.get("unit"))
-        username = _cell(row, cols.get("username"))
-        role_text = _cell(row, cols.get("role"))
+    unknown: dict[str, None] = {}
+    for i, rec in records:
+        errors = len(report.errors)
+        name = rec.get("full_name", "")
+        unit_name = rec.get("unit", "")
+        username = rec.get("username", "")
+        role_text = rec.get("role", "")
         if not name:
-            err("full_name", "", "name is missing")
+            report.error(i, "full_name", "", "name is missing")
         if unit_name not in units:
-            err("unit", unit_name, "unit not found" if unit_name else "unit is missing")
+            report.error(i, "unit", unit_name, "unit not found" if unit_name else "unit is missing")
+            if unit_name:
+                unknown[unit_name] = None
         role = ROLES.get(role_text, role_text.lower()) if role_text else ""
         if role and role not in Role.values:
-            err("role", role_text, "unknown role")
+            report.error(i, "role", role_text, "unknown role")
+        failed = len(report.errors) > errors
         if username and username in taken:
-            report.existing += 1
+            report.outcome(i, "error" if failed else "unchanged", title=name)
             continue
         if username:
             taken.add(username)
-        if len(report.errors) == errs_before:
+        report.outcome(i, "error" if failed else "new", title=name)
+        if not failed:
             specs.append(
                 {
                     "full_name": name,
                     "unit": units[unit_name],
                     "username": username,
-                    "title": _cell(row, cols.get("title")),
-                    "phone": _cell(row, cols.get("phone")),
-                    "email": _cell(row, cols.get("email")),
+                    "title": rec.get("title", ""),
+                    "phone": rec.get("phone", ""),
+                    "email": rec.get("email", ""),
                     "roles": [role] if role else [],
                 }
             )
-    report.new = len(specs)
-    if not commit:
-        return report
-    if report.errors:
-        raise OrgImportFailed(report)
-    services.create_people(actor, specs)
-    report.committed = True
-    return report
+    report.unknown["units"] = list(unknown)
+    return report, specs
+
+
+def write_people(report: Report, specs: list[dict], options: Options, *, actor) -> None:
+    services.create_people(specs, actor=actor)

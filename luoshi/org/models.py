@@ -4,7 +4,15 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from luoshi.core.versioning import Versioned
+
 PATH_STEP = 5  # digits per tree level in Unit.path: 99,999 children per unit
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """The materialised paths of a unit and of every unit above it, root first."""
+    step = PATH_STEP + 1
+    return [path[:i] for i in range(step, len(path) + 1, step)]
 
 
 class UnitKind(models.TextChoices):
@@ -19,7 +27,7 @@ class UnitKind(models.TextChoices):
     OTHER = "other", _("other")
 
 
-class Unit(models.Model):
+class Unit(Versioned):
     """An organisation node. `path` is a materialised path ("00001.00003.") so that a subtree
     is one indexed prefix query, portable to every database Django supports."""
 
@@ -59,7 +67,7 @@ class Unit(models.Model):
         return self.name
 
 
-class Person(AbstractUser):
+class Person(AbstractUser, Versioned):
     """A person: a log-in account, or (with an unusable password) a name a ledger mentions —
     a lead leader or an owner — who can be given a log-in later."""
 

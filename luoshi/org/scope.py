@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from luoshi.core.actors import is_system
+
 from .models import Role, RoleGrant, Unit
 
 
@@ -19,6 +21,8 @@ class Scope:
     manage: tuple[str, ...] = ()  # unit admin's subtree
     report: tuple[int, ...] = ()  # reporter's own units (not subtrees)
     roles: frozenset[str] = field(default_factory=frozenset)
+    # Facts derived from the scope during one request (it lives on the request's person).
+    memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def subtree_paths(self) -> tuple[str, ...]:
@@ -67,6 +71,10 @@ def scope_for(person) -> Scope:
     cached = getattr(person, "_luoshi_scope", None)
     if cached is not None:
         return cached
+    if is_system(person):  # jobs and command-line imports act for the whole installation
+        scope = Scope(person_id=person.pk, is_admin=True, roles=frozenset({Role.ADMIN}))
+        person._luoshi_scope = scope
+        return scope
     grants = list(
         RoleGrant.objects.filter(person=person).values_list("role", "unit__path", "unit_id")
     )
@@ -82,16 +90,3 @@ def scope_for(person) -> Scope:
     )
     person._luoshi_scope = scope
     return scope
-
-
-def visible_units(person):
-    return Unit.objects.filter(scope_for(person).unit_q())
-
-
-def visible_people(person):
-    from .models import Person
-
-    scope = scope_for(person)
-    if scope.is_admin:
-        return Person.objects.all()
-    return Person.objects.filter(Q(pk=person.pk) | Q(unit__in=visible_units(person)))

@@ -11,7 +11,9 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from luoshi.core import audit
+from luoshi.core.actors import is_system
 from luoshi.core.errors import OutOfScope, RuleViolation
+from luoshi.core.versioning import save_versioned
 
 from .models import PATH_STEP, Person, Role, RoleGrant, Unit, UnitKind
 from .scope import scope_for
@@ -57,13 +59,14 @@ def person_snapshot(p: Person) -> dict:
         "title": p.title,
         "unit": p.unit_id,
         "phone": p.phone,
+        "email": p.email,
         "is_active": p.is_active,
+        "is_superuser": p.is_superuser,
+        "is_staff": p.is_staff,
     }
 
 
 def _check_manages(actor, unit: Unit | None) -> None:
-    if actor is None:  # system jobs and the demo loader
-        return
     scope = scope_for(actor)
     if unit is None:
         if not scope.is_admin:
@@ -73,7 +76,7 @@ def _check_manages(actor, unit: Unit | None) -> None:
 
 
 @transaction.atomic
-def create_units(actor, specs: Iterable[dict]) -> list[Unit]:
+def create_units(specs: Iterable[dict], *, actor) -> list[Unit]:
     """Create units; each spec has name, parent (Unit or None), and optional kind, short_name,
     code. Siblings created together get consecutive path numbers."""
     specs = list(specs)
@@ -113,12 +116,12 @@ def create_units(actor, specs: Iterable[dict]) -> list[Unit]:
     return created
 
 
-def create_unit(actor, name: str, parent: Unit | None = None, **fields) -> Unit:
-    return create_units(actor, [{"name": name, "parent": parent, **fields}])[0]
+def create_unit(name: str, parent: Unit | None = None, *, actor, **fields) -> Unit:
+    return create_units([{"name": name, "parent": parent, **fields}], actor=actor)[0]
 
 
 @transaction.atomic
-def update_unit(actor, unit: Unit, **fields) -> Unit:
+def update_unit(unit: Unit, *, actor, version: int, **fields) -> Unit:
     _check_manages(actor, unit)
     if "parent" in fields and fields["parent"] != unit.parent:
         raise RuleViolation(
@@ -126,9 +129,7 @@ def update_unit(actor, unit: Unit, **fields) -> Unit:
             field="parent",
         )
     before = unit_snapshot(unit)
-    for k, v in fields.items():
-        setattr(unit, k, v)
-    unit.save()
+    save_versioned(unit, version, fields)
     changes = audit.diff(before, unit_snapshot(unit))
     if changes:
         audit.record(actor, [audit.Entry("update", "org.unit", unit.pk, unit.name, changes)])
@@ -140,7 +141,7 @@ def _username_for(full_name: str) -> str:
 
 
 @transaction.atomic
-def create_people(actor, specs: Iterable[dict]) -> list[Person]:
+def create_people(specs: Iterable[dict], *, actor) -> list[Person]:
     """Create people; a spec has full_name, unit, and optional username, password, title, phone,
     roles (list of role names granted over the person's unit). Without a password the person
     cannot log in until given one."""
@@ -194,33 +195,26 @@ def create_people(actor, specs: Iterable[dict]) -> list[Person]:
 
 
 @transaction.atomic
-def update_person(actor, person: Person, **fields) -> Person:
+def update_person(person: Person, *, actor, version: int, **fields) -> Person:
     _check_manages(actor, person.unit)
+    check_account_flags(actor, person, fields)
     if "unit" in fields and fields["unit"] != person.unit:
         _check_manages(actor, fields["unit"])
     before = person_snapshot(person)
-    for k, v in fields.items():
-        setattr(person, k, v)
-    person.save()
+    save_versioned(person, version, fields)
     changes = audit.diff(before, person_snapshot(person))
     if changes:
         audit.record(actor, [audit.Entry("update", "org.person", person.pk, str(person), changes)])
     return person
 
 
-def create_person(actor, full_name: str, unit: Unit | None, **fields) -> Person:
-    return create_people(actor, [{"full_name": full_name, "unit": unit, **fields}])[0]
+def create_person(full_name: str, unit: Unit | None, *, actor, **fields) -> Person:
+    return create_people([{"full_name": full_name, "unit": unit, **fields}], actor=actor)[0]
 
 
 @transaction.atomic
-def grant_role(actor, person: Person, role: str, unit: Unit) -> RoleGrant:
-    _check_manages(actor, unit)
-    if (
-        role in (Role.ADMIN, Role.SUPERVISOR)
-        and actor is not None
-        and not scope_for(actor).is_admin
-    ):
-        raise OutOfScope(_("Only an administrator may grant this role."))
+def grant_role(person: Person, role: str, unit: Unit, *, actor) -> RoleGrant:
+    check_may_grant(actor, role, unit)
     grant, created = RoleGrant.objects.get_or_create(person=person, role=role, unit=unit)
     if created:
         audit.record(
@@ -236,3 +230,123 @@ def grant_role(actor, person: Person, role: str, unit: Unit) -> RoleGrant:
             ],
         )
     return grant
+
+
+# --- accounts, roles and the tree as the admin site changes them ---------------------------
+
+
+def _acts_as_superuser(actor) -> bool:
+    return bool(getattr(actor, "is_superuser", False)) or is_system(actor)
+
+
+def check_may_grant(actor, role: str, unit: Unit, *, revoke: bool = False) -> None:
+    """Raise OutOfScope unless `actor` may grant (or revoke) `role` over `unit`: only over
+    units it manages, and the administrator and supervisor roles only as an administrator."""
+    _check_manages(actor, unit)
+    if role in (Role.ADMIN, Role.SUPERVISOR) and not scope_for(actor).is_admin:
+        if revoke:
+            raise OutOfScope(_("Only an administrator may revoke this role."))
+        raise OutOfScope(_("Only an administrator may grant this role."))
+
+
+def check_account_flags(actor, person: Person, fields: dict) -> None:
+    """The flags that open the admin site (is_staff) and pass every permission check
+    (is_superuser) are set only by an administrator and a superuser respectively."""
+
+    def changes(flag: str) -> bool:
+        return flag in fields and bool(fields[flag]) != bool(getattr(person, flag))
+
+    if changes("is_superuser") and not _acts_as_superuser(actor):
+        raise OutOfScope(_("Only a superuser may make or unmake a superuser."))
+    if changes("is_staff") and not scope_for(actor).is_admin:
+        raise OutOfScope(_("Only an administrator may give or take access to the admin site."))
+
+
+@transaction.atomic
+def revoke_role(grant: RoleGrant, *, actor) -> None:
+    """Take a role back. The audit record ("revoke", on the person) names the role and the
+    unit. Revoking a grant that is already gone does nothing."""
+    stored = RoleGrant.objects.select_related("person", "unit").filter(pk=grant.pk).first()
+    if stored is None:
+        return
+    check_may_grant(actor, stored.role, stored.unit, revoke=True)
+    RoleGrant.objects.filter(pk=stored.pk).delete()
+    audit.record(
+        actor,
+        [
+            audit.Entry(
+                "revoke",
+                "org.person",
+                stored.person_id,
+                str(stored.person),
+                {"role": [stored.role, None], "unit": [stored.unit_id, None]},
+            )
+        ],
+    )
+
+
+@transaction.atomic
+def set_password(person: Person, raw: str | None, *, actor) -> Person:
+    """Give a person a new password, or (`raw` None or empty) take password log-in away. The
+    audit record says that the password changed, never anything of it. Not versioned: no form
+    that carries the version edits the password, so it cannot overwrite anyone's change.
+    Everyone may change their own; others' only within the units the actor manages."""
+    if actor.pk != person.pk:
+        _check_manages(actor, person.unit)
+    if person.is_superuser and not _acts_as_superuser(actor):
+        raise OutOfScope(_("Only a superuser may change a superuser's password."))
+    had = person.has_usable_password()
+    if raw:
+        person.set_password(raw)
+    else:
+        person.set_unusable_password()
+    Person.objects.filter(pk=person.pk).update(password=person.password)
+    audit.record(
+        actor,
+        [
+            audit.Entry(
+                "update",
+                "org.person",
+                person.pk,
+                str(person),
+                {"password": ["***" if had else None, "*** (changed)" if raw else None]},
+            )
+        ],
+    )
+    return person
+
+
+@transaction.atomic
+def move_unit(unit: Unit, parent: Unit | None, *, actor, version: int) -> Unit:
+    """Move a unit, with its whole subtree, under another parent (None: to the top). Only an
+    administrator: it changes whose scope covers everything below. The subtree's paths are
+    rewritten in one pass; the unit's audit record shows the parent before and after."""
+    if not scope_for(actor).is_admin:
+        raise OutOfScope(_("Only an administrator may move a unit to another parent."))
+    if parent is not None and parent.path.startswith(unit.path):
+        raise RuleViolation(
+            _("A unit cannot move under itself or one of its subunits."), field="parent"
+        )
+    if Unit.objects.filter(parent=parent, name=unit.name).exclude(pk=unit.pk).exists():
+        raise RuleViolation(
+            _("The new parent already has a unit named “%(name)s”.") % {"name": unit.name},
+            field="parent",
+        )
+    before = unit_snapshot(unit)
+    old_path = unit.path
+    new_path = (parent.path if parent else "") + _segment(_next_child_numbers(parent, 1)[0])
+    shift = ((parent.depth + 1) if parent else 0) - unit.depth
+    save_versioned(unit, version, {"parent": parent, "path": new_path, "depth": unit.depth + shift})
+    below = list(
+        Unit.objects.filter(path__startswith=old_path).exclude(pk=unit.pk).only("path", "depth")
+    )
+    for u in below:
+        u.path = new_path + u.path[len(old_path) :]
+        u.depth += shift
+    Unit.objects.bulk_update(below, ["path", "depth"], batch_size=1000)
+    changes = audit.diff(before, unit_snapshot(unit))
+    audit.record(
+        actor,
+        [audit.Entry("update", "org.unit", unit.pk, unit.name, changes, {"subunits": len(below)})],
+    )
+    return unit

@@ -4,7 +4,8 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import render
 
-from .scope import scope_for, visible_people, visible_units
+from .access import visible_people, visible_units
+from .scope import scope_for
 
 
 @login_required

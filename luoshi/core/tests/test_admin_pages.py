@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import reverse
 
+from luoshi.core.actors import system_actor
 from luoshi.dispatch.models import Schedule
 from luoshi.ledger import services as ledger
 
@@ -25,7 +26,9 @@ def test_every_changelist_and_add_page_opens(orgtree, client):
 def test_a_schedule_is_configured_in_the_admin(orgtree, client):
     orgtree.admin.is_staff = orgtree.admin.is_superuser = True
     orgtree.admin.save()
-    plan = ledger.create_plan(None, name="排期", year=2026, owner_unit=orgtree.office)
+    plan = ledger.create_plan(
+        actor=system_actor(), name="排期", year=2026, owner_unit=orgtree.office
+    )
     client.force_login(orgtree.admin)
     resp = client.post(
         reverse("admin:dispatch_schedule_add"),

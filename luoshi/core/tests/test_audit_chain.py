@@ -4,13 +4,14 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from luoshi.core import audit
+from luoshi.core.actors import system_actor
 from luoshi.core.models import AuditRecord
 
 
 def _write(n):
     with transaction.atomic():
         audit.record(
-            None,
+            system_actor(),
             [
                 audit.Entry("update", "test.thing", i, f"thing {i}", {"x": [i, i + 1]})
                 for i in range(n)
@@ -41,7 +42,7 @@ def test_records_cannot_be_updated_or_deleted(db):
             statement(actor_name="forged")
     with pytest.raises(DatabaseError), transaction.atomic():
         AuditRecord.objects.all()._raw_delete(connection.alias)
-    assert AuditRecord.objects.get().actor_name == "system"
+    assert AuditRecord.objects.get().actor_name == "系统"
 
 
 def test_verify_detects_a_record_removed_from_the_end(db):
@@ -60,7 +61,14 @@ def test_verify_detects_a_record_removed_from_the_end(db):
 
 def test_record_outside_a_transaction_is_refused(transactional_db):
     with pytest.raises(RuntimeError):
+        audit.record(system_actor(), [audit.Entry("x", "t", 1)])
+
+
+def test_a_record_always_names_who_acted(db):
+    """Jobs and imports act as the named system actor; nobody records anonymously."""
+    with pytest.raises(ValueError), transaction.atomic():
         audit.record(None, [audit.Entry("x", "t", 1)])
+    assert not AuditRecord.objects.exists()
 
 
 def test_diff_lists_only_changed_fields():

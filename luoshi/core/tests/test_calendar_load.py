@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from luoshi.core import audit
+from luoshi.core.actors import system_actor
 from luoshi.core.arrangement import NoticeError, parse_notice
 from luoshi.core.calendar import current_calendar, load_arrangement
 from luoshi.core.models import AuditRecord, CalendarDay, CalendarYear
@@ -67,7 +68,7 @@ def test_loading_2026_writes_the_year_and_agrees_with_the_package(orgtree):
 def test_loading_2027_confirms_it():
     before = current_calendar()
     assert before.is_provisional(D(2027, 5, 4)) and not before.is_working_day(D(2027, 5, 4))
-    load_arrangement(parse_notice(NOTICE_2027), source="测试")
+    load_arrangement(parse_notice(NOTICE_2027), source="测试", actor=system_actor())
     cal = current_calendar()
     assert not cal.is_provisional(D(2027, 5, 4))
     assert cal.is_working_day(D(2027, 5, 4))  # the package's guess is gone
@@ -78,12 +79,12 @@ def test_loading_2027_confirms_it():
 
 
 def test_reloading_the_same_notice_changes_nothing():
-    load_arrangement(NOTICE_2027)
+    load_arrangement(NOTICE_2027, actor=system_actor())
     ids = list(
         CalendarDay.objects.order_by("date").values_list("id", "date", "is_working_day", "note")
     )
     n_audit = AuditRecord.objects.count()
-    again = load_arrangement(NOTICE_2027)
+    again = load_arrangement(NOTICE_2027, actor=system_actor())
     assert not again.changed and again.lines() == [] and again.unchanged == len(ids)
     assert (
         list(
@@ -93,18 +94,18 @@ def test_reloading_the_same_notice_changes_nothing():
     )
     assert AuditRecord.objects.count() == n_audit
     # Parsed or text, same result.
-    assert not load_arrangement(parse_notice(NOTICE_2027)).changed
+    assert not load_arrangement(parse_notice(NOTICE_2027), actor=system_actor()).changed
 
 
 def test_a_corrected_notice_replaces_the_years_rows():
-    load_arrangement(NOTICE_2027)
+    load_arrangement(NOTICE_2027, actor=system_actor())
     # A hand-made override in 2027 and the 2028 notice's New Year's Eve row.
     CalendarDay.objects.create(date=D(2027, 3, 8), is_working_day=False, note="本地")
-    load_arrangement(NOTICE_2028)
+    load_arrangement(NOTICE_2028, actor=system_actor())
     assert (D(2027, 12, 31), False, "元旦") in rows(2027)
     assert current_calendar().describe(D(2027, 12, 31)) == "holiday: 元旦"
 
-    plan = load_arrangement(NOTICE_2027_CORRECTED)
+    plan = load_arrangement(NOTICE_2027_CORRECTED, actor=system_actor())
     assert plan.changed and not plan.confirms
     assert set(plan.delete) == {D(2027, 1, 31), D(2027, 2, 5), D(2027, 2, 13), D(2027, 3, 8)}
     assert set(plan.create) == {D(2027, 2, 21)}
@@ -122,28 +123,31 @@ def test_a_corrected_notice_replaces_the_years_rows():
     cal = current_calendar()
     assert cal.is_working_day(D(2027, 2, 5)) and cal.is_working_day(D(2027, 2, 21))
     # And back again.
-    plan = load_arrangement(NOTICE_2027)
+    plan = load_arrangement(NOTICE_2027, actor=system_actor())
     assert set(plan.create) == {D(2027, 1, 31), D(2027, 2, 5), D(2027, 2, 13)}
     assert set(plan.delete) == {D(2027, 2, 21)}
 
 
 def test_a_notice_owns_its_december_rows():
     # A 2028 notice corrected so 元旦 no longer starts in 2027: its 2027 row goes.
-    load_arrangement(NOTICE_2028)
+    load_arrangement(NOTICE_2028, actor=system_actor())
     plan = load_arrangement(
-        "国务院办公厅关于2028年部分节假日安排的通知\n一、元旦：1月1日（周六）至2日（周日）放假，共2天。"
+        "国务院办公厅关于2028年部分节假日安排的通知\n一、元旦：1月1日（周六）至2日（周日）放假，共2天。",
+        actor=system_actor(),
     )
     assert set(plan.delete) == {D(2027, 12, 31)}
     assert rows(2027) == []
 
 
 def test_dry_run_and_bad_input_write_nothing():
-    plan = load_arrangement(NOTICE_2027, dry_run=True)
+    plan = load_arrangement(NOTICE_2027, dry_run=True, actor=system_actor())
     assert len(plan.create) == 27 + 4 and plan.confirms
     with pytest.raises(NoticeError, match="line 3"):
-        load_arrangement(NOTICE_2027.replace("1月1日（周五）", "1月1日（周六）"))
+        load_arrangement(
+            NOTICE_2027.replace("1月1日（周五）", "1月1日（周六）"), actor=system_actor()
+        )
     with pytest.raises(ValueError, match="for 2027, but year 2026"):
-        load_arrangement(parse_notice(NOTICE_2027), year=2026)
+        load_arrangement(parse_notice(NOTICE_2027), year=2026, actor=system_actor())
     assert not CalendarDay.objects.exists()
     assert not CalendarYear.objects.exists()
     assert not AuditRecord.objects.exists()

@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
+from luoshi.core.actors import system_actor
 from luoshi.dispatch import services
 from luoshi.dispatch.models import ReviewEvent, Slot
 from luoshi.dispatch.reminders import send_reminders
@@ -95,11 +96,11 @@ def test_report_fill_return_fix_accept_on_a_phone(browser_page, orgtree):  # noq
 
     # --- setup through the services: a deployed plan, the current cycle, a due reminder -----------
     plan = ledger.create_plan(
-        None, name=PLAN, year=timezone.localdate().year, owner_unit=orgtree.office
+        actor=system_actor(), name=PLAN, year=timezone.localdate().year, owner_unit=orgtree.office
     )
     task = ledger.create_task(
-        None,
         plan,
+        actor=system_actor(),
         title=TITLE,
         responsible_units=[orgtree.a1],
         owner=orgtree.reporter_a,
@@ -107,7 +108,7 @@ def test_report_fill_return_fix_accept_on_a_phone(browser_page, orgtree):  # noq
         target=30,
         measure="所",
     )
-    ledger.deploy_plan(None, plan)
+    ledger.deploy_plan(plan, actor=system_actor())
     assert services.open_due_cycles() >= 1
     # Normally one slot (the next due date); the earliest is the one being reminded of.
     slot = Slot.objects.filter(task=task, unit=orgtree.a1).order_by("due_at").first()

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from luoshi.core.actors import system_actor
 from luoshi.core.errors import OutOfScope, RuleViolation, StaleVersion
 from luoshi.dispatch import services
 from luoshi.dispatch.models import Cycle, ReviewEvent, Schedule, Slot
@@ -20,19 +21,27 @@ def at(y, m, d, h=10):
 @pytest.fixture
 def plan(orgtree):
     plan = ledger.create_plan(
-        None, name="调度计划", year=2026, owner_unit=orgtree.office, frequency="monthly"
+        actor=system_actor(),
+        name="调度计划",
+        year=2026,
+        owner_unit=orgtree.office,
+        frequency="monthly",
     )
     ledger.create_task(
-        None,
         plan,
+        actor=system_actor(),
         title="甲任务",
         responsible_units=[orgtree.a1],
         owner=orgtree.reporter_a,
         lead_leader=orgtree.leader_a,
     )
-    ledger.create_task(None, plan, title="双单位", responsible_units=[orgtree.a1, orgtree.b1])
-    ledger.create_task(None, plan, title="已完成", responsible_units=[orgtree.a1], status="done")
-    ledger.deploy_plan(None, plan)
+    ledger.create_task(
+        plan, actor=system_actor(), title="双单位", responsible_units=[orgtree.a1, orgtree.b1]
+    )
+    ledger.create_task(
+        plan, actor=system_actor(), title="已完成", responsible_units=[orgtree.a1], status="done"
+    )
+    ledger.deploy_plan(plan, actor=system_actor())
     plan.refresh_from_db()
     # Deployed on 1 Sep 2026 for the tests' clock.
     type(plan).objects.filter(pk=plan.pk).update(deployed_at=at(2026, 9, 1))
@@ -70,26 +79,36 @@ def test_a_task_with_its_own_schedule_reports_on_it(plan, orgtree):
 def test_report_flow_with_return_and_accept(plan, orgtree):
     services.open_due_cycles(at(2026, 9, 10))
     slot = Slot.objects.get(task__title="甲任务")
-    report = services.start_report(orgtree.reporter_a, slot)
-    services.save_report(orgtree.reporter_a, report, 1, progress="完成招标", percent=30)
+    report, _ = services.start_report(slot, actor=orgtree.reporter_a)
+    services.save_report(
+        report, actor=orgtree.reporter_a, version=1, progress="完成招标", percent=30
+    )
     with pytest.raises(StaleVersion):
-        services.save_report(orgtree.reporter_a, report, 1, progress="旧")
+        services.save_report(report, actor=orgtree.reporter_a, version=1, progress="旧")
     # Submitted on Monday 28 Sep, due Friday 25 Sep: one working day late.
-    services.submit_report(orgtree.reporter_a, report, now=at(2026, 9, 28))
+    services.submit_report(
+        report, actor=orgtree.reporter_a, version=report.version, now=at(2026, 9, 28)
+    )
     slot.refresh_from_db()
     assert (slot.status, slot.days_late) == ("submitted", 1)
     with pytest.raises(OutOfScope):
-        services.review_report(orgtree.reporter_b, report, accept=True)
+        services.review_report(report, actor=orgtree.reporter_b, accept=True)
     with pytest.raises(RuleViolation):
-        services.review_report(orgtree.leader_a, report, accept=False, comment=" ")
-    services.review_report(orgtree.leader_a, report, accept=False, comment="请补充进度数据")
+        services.review_report(report, actor=orgtree.leader_a, accept=False, comment=" ")
+    services.review_report(report, actor=orgtree.leader_a, accept=False, comment="请补充进度数据")
     slot.refresh_from_db()
     assert slot.status == "returned"
     services.save_report(
-        orgtree.reporter_a, report, None, progress="完成招标，开工准备", percent=40
+        report,
+        actor=orgtree.reporter_a,
+        version=report.version,
+        progress="完成招标，开工准备",
+        percent=40,
     )
-    services.submit_report(orgtree.reporter_a, report, now=at(2026, 9, 29))
-    services.review_report(orgtree.supervisor, report, accept=True)
+    services.submit_report(
+        report, actor=orgtree.reporter_a, version=report.version, now=at(2026, 9, 29)
+    )
+    services.review_report(report, actor=orgtree.supervisor, accept=True)
     task = Task.objects.get(title="甲任务")
     assert (task.percent, task.progress, task.status) == (40, "完成招标，开工准备", "in_progress")
     assert list(ReviewEvent.objects.filter(report=report).values_list("action", "comment")) == [
@@ -99,17 +118,19 @@ def test_report_flow_with_return_and_accept(plan, orgtree):
         ("accept", ""),
     ]
     with pytest.raises(RuleViolation):
-        services.save_report(orgtree.reporter_a, report, None, progress="改")
+        services.save_report(
+            report, actor=orgtree.reporter_a, version=report.version, progress="改"
+        )
 
 
 def test_next_report_starts_from_the_last(plan, orgtree):
     services.open_due_cycles(at(2026, 9, 10))
     slot = Slot.objects.get(task__title="甲任务")
-    r = services.start_report(orgtree.reporter_a, slot)
+    r, _ = services.start_report(slot, actor=orgtree.reporter_a)
     services.submit_report(
-        orgtree.reporter_a,
         r,
-        None,
+        actor=orgtree.reporter_a,
+        version=r.version,
         now=at(2026, 9, 24),
         progress="九月进展",
         problems="资金",
@@ -118,7 +139,7 @@ def test_next_report_starts_from_the_last(plan, orgtree):
     )
     services.open_due_cycles(at(2026, 10, 12))
     october = Slot.objects.get(task__title="甲任务", due_at=at(2026, 10, 25, 17))
-    nxt = services.start_report(orgtree.reporter_a, october)
+    nxt, _ = services.start_report(october, actor=orgtree.reporter_a)
     assert (nxt.progress, nxt.problems, nxt.next_steps, nxt.percent) == (
         "九月进展",
         "资金",
@@ -130,7 +151,7 @@ def test_next_report_starts_from_the_last(plan, orgtree):
 def test_closing_freezes_missing_slots(plan, orgtree):
     services.open_due_cycles(at(2026, 9, 10))
     slot = Slot.objects.get(task__title="甲任务")
-    rows = services.missing(Cycle.objects.get(), now=at(2026, 9, 30))
+    rows = services.missing(Cycle.objects.get(), reader=orgtree.supervisor, now=at(2026, 9, 30))
     assert len(rows) == 3 and {r["days_late"] for r in rows} == {3}
     # Closes 5 working days after 25 Sep: across National Day, on 9 Oct.
     assert services.close_due_cycles(at(2026, 10, 8, 18)) == 0
@@ -138,13 +159,12 @@ def test_closing_freezes_missing_slots(plan, orgtree):
     assert services.close_due_cycles(at(2026, 10, 9, 18)) == 0
     slot.refresh_from_db()
     assert slot.status == "missed"
-    report = services.start_report(orgtree.reporter_a, slot)
-    with pytest.raises(RuleViolation):
-        services.submit_report(orgtree.reporter_a, report, None, progress="迟到")
+    with pytest.raises(RuleViolation):  # a missed slot takes no report any more
+        services.start_report(slot, actor=orgtree.reporter_a)
 
 
 def test_reporter_of_another_unit_cannot_report(plan, orgtree):
     services.open_due_cycles(at(2026, 9, 10))
     slot = Slot.objects.get(task__title="甲任务")
     with pytest.raises(OutOfScope):
-        services.start_report(orgtree.reporter_b, slot)
+        services.start_report(slot, actor=orgtree.reporter_b)

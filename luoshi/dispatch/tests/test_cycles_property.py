@@ -12,6 +12,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from luoshi.core.actors import system_actor
 from luoshi.dispatch import services
 from luoshi.dispatch.models import Cycle, Schedule, Slot
 from luoshi.ledger import services as ledger
@@ -43,13 +44,21 @@ class Interrupted(Exception):
 def test_every_slot_exactly_once(orgtree, schedule, runs, start_day):
     with transaction.atomic():
         clock = timezone.make_aware(dt.datetime(2026, 1, 1, 9)) + dt.timedelta(days=start_day)
-        plan = ledger.create_plan(None, name="性质测试", year=2026, owner_unit=orgtree.office)
-        ledger.create_task(None, plan, title="一", responsible_units=[orgtree.a1])
-        ledger.create_task(None, plan, title="二", responsible_units=[orgtree.a1, orgtree.b1])
-        ledger.create_task(
-            None, plan, title="已完成", responsible_units=[orgtree.b1], status="done"
+        plan = ledger.create_plan(
+            actor=system_actor(), name="性质测试", year=2026, owner_unit=orgtree.office
         )
-        ledger.deploy_plan(None, plan)
+        ledger.create_task(plan, actor=system_actor(), title="一", responsible_units=[orgtree.a1])
+        ledger.create_task(
+            plan, actor=system_actor(), title="二", responsible_units=[orgtree.a1, orgtree.b1]
+        )
+        ledger.create_task(
+            plan,
+            actor=system_actor(),
+            title="已完成",
+            responsible_units=[orgtree.b1],
+            status="done",
+        )
+        ledger.deploy_plan(plan, actor=system_actor())
         type(plan).objects.filter(pk=plan.pk).update(deployed_at=clock)
         Schedule.objects.create(plan=plan, **schedule)
 

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from luoshi.core.actors import system_actor
 from luoshi.dispatch import services
 from luoshi.dispatch.models import Schedule, Slot
 from luoshi.dispatch.reminders import send_reminders
@@ -19,11 +20,17 @@ def at(y, m, d, h=10):
 
 @pytest.fixture
 def slot(orgtree):
-    plan = ledger.create_plan(None, name="提醒计划", year=2026, owner_unit=orgtree.office)
-    ledger.create_task(
-        None, plan, title="提醒任务", responsible_units=[orgtree.a1], owner=orgtree.reporter_a
+    plan = ledger.create_plan(
+        actor=system_actor(), name="提醒计划", year=2026, owner_unit=orgtree.office
     )
-    ledger.deploy_plan(None, plan)
+    ledger.create_task(
+        plan,
+        actor=system_actor(),
+        title="提醒任务",
+        responsible_units=[orgtree.a1],
+        owner=orgtree.reporter_a,
+    )
+    ledger.deploy_plan(plan, actor=system_actor())
     type(plan).objects.filter(pk=plan.pk).update(deployed_at=at(2026, 9, 1))
     Schedule.objects.create(plan=plan, kind="monthly", day=9)  # due Friday 9 Oct 2026, 17:00
     services.open_due_cycles(at(2026, 9, 15))
@@ -65,8 +72,14 @@ def test_before_at_and_after_once_each(orgtree, slot):
 
 
 def test_a_submitted_slot_is_not_reminded(orgtree, slot):
-    report = services.start_report(orgtree.reporter_a, slot)
-    services.submit_report(orgtree.reporter_a, report, None, now=at(2026, 9, 29), progress="已报")
+    report, _ = services.start_report(slot, actor=orgtree.reporter_a)
+    services.submit_report(
+        report,
+        actor=orgtree.reporter_a,
+        version=report.version,
+        now=at(2026, 9, 29),
+        progress="已报",
+    )
     assert send_reminders(at(2026, 10, 9, 17)) == 0
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from luoshi.core.actors import system_actor
 from luoshi.core.calendar import current_calendar
 from luoshi.dispatch import reminders, rules, services
 from luoshi.dispatch.models import Schedule, Slot
@@ -46,11 +47,17 @@ def test_every_reminder_exactly_once(orgtree, settings, day, runs, start_day):
         orgtree.reporter_a.email = "reporter@example.gov.cn"
         orgtree.reporter_a.save(update_fields=["email"])
         clock = timezone.make_aware(dt.datetime(2026, 1, 1, 9)) + dt.timedelta(days=start_day)
-        plan = ledger.create_plan(None, name="提醒性质", year=2026, owner_unit=orgtree.office)
-        ledger.create_task(
-            None, plan, title="任务", responsible_units=[orgtree.a1], owner=orgtree.reporter_a
+        plan = ledger.create_plan(
+            actor=system_actor(), name="提醒性质", year=2026, owner_unit=orgtree.office
         )
-        ledger.deploy_plan(None, plan)
+        ledger.create_task(
+            plan,
+            actor=system_actor(),
+            title="任务",
+            responsible_units=[orgtree.a1],
+            owner=orgtree.reporter_a,
+        )
+        ledger.deploy_plan(plan, actor=system_actor())
         type(plan).objects.filter(pk=plan.pk).update(deployed_at=clock)
         Schedule.objects.create(plan=plan, kind="monthly", day=day)
 

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from luoshi.core.actors import system_actor
 from luoshi.dispatch import services
 from luoshi.dispatch.models import Attachment, Slot
 from luoshi.ledger import services as ledger
@@ -16,17 +17,19 @@ from luoshi.ledger.models import Task
 
 @pytest.fixture
 def slot(orgtree):
-    plan = ledger.create_plan(None, name="页面调度", year=2026, owner_unit=orgtree.office)
+    plan = ledger.create_plan(
+        actor=system_actor(), name="页面调度", year=2026, owner_unit=orgtree.office
+    )
     task = ledger.create_task(
-        None,
         plan,
+        actor=system_actor(),
         title="报送任务",
         responsible_units=[orgtree.a1],
         owner=orgtree.reporter_a,
         lead_leader=orgtree.leader_a,
     )
-    ledger.create_milestone(None, task, date="2026-12-01", name="开工")
-    ledger.deploy_plan(None, plan)
+    ledger.create_milestone(task, actor=system_actor(), date="2026-12-01", name="开工")
+    ledger.deploy_plan(plan, actor=system_actor())
     services.open_due_cycles()
     return Slot.objects.get(task=task)
 
@@ -82,7 +85,8 @@ def test_fill_submit_return_fix_accept_on_the_pages(orgtree, slot, client):
     assert "请补充照片" in body
     client.post(
         f"/reports/slots/{slot.pk}/",
-        {"progress": "已完成设计，附照片", "percent": 30, "version": 3, "submit": "1"},
+        # Draft (2), submit with changes (3) and the submission itself (4).
+        {"progress": "已完成设计，附照片", "percent": 30, "version": 4, "submit": "1"},
     )
     client.force_login(orgtree.leader_a)
     client.post(f"/reports/slots/{slot.pk}/review/", {"accept": "1"})
@@ -154,9 +158,11 @@ def test_api_submit_and_review(orgtree, slot):
 
 
 def test_late_submission_shows_working_days_late(orgtree, slot):
-    report = services.start_report(orgtree.reporter_a, slot)
+    report, _ = services.start_report(slot, actor=orgtree.reporter_a)
     late = slot.due_at + dt.timedelta(days=3)
-    services.submit_report(orgtree.reporter_a, report, None, now=late, progress="迟报")
+    services.submit_report(
+        report, actor=orgtree.reporter_a, version=report.version, now=late, progress="迟报"
+    )
     slot.refresh_from_db()
     due = timezone.localtime(slot.due_at).date()
     from luoshi.core.calendar import current_calendar

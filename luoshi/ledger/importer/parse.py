@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from luoshi.core.text import cell_text, cn_int, header_key
 from luoshi.core.xlsx import SheetData, fill_merged
 from luoshi.ledger.dates import (
     DateParseError,
@@ -169,47 +170,6 @@ class ParsedSheet:
 
 # --- text ----------------------------------------------------------------------------------
 
-_SPACES = {
-    0x3000: " ",
-    0xA0: " ",
-    0x200B: None,
-    0x200C: None,
-    0x200D: None,
-    0xFEFF: None,
-    0x2060: None,
-}
-
-
-def _text(value: object) -> str:
-    """A cell as text: stripped, full-width spaces folded, inner newlines kept."""
-    if isinstance(value, str):
-        if value.isprintable():
-            # The common case, in C: no newline, no full-width or zero-width space.
-            return value.strip()
-        s = value.translate(_SPACES)
-        if "\r" in s:
-            s = s.replace("\r\n", "\n").replace("\r", "\n")
-        s = s.strip()
-        if "\n" in s:
-            s = "\n".join(line.strip() for line in s.split("\n"))
-        return s
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time():
-            return value.date().isoformat()
-        return value.isoformat(" ", "minutes")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value).strip()
-
-
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
 _WS = re.compile(r"\s+")
@@ -221,13 +181,8 @@ def _display(text: str) -> str:
     return _WS.sub(" ", _CJK_GAP.sub("", text)).strip()
 
 
-_KEY_DROP = re.compile(r"[\s*＊:：.,，。、;；!！?？'\"“”‘’`·_/\\|#~\-—]+")
 _BRACKETED = re.compile(r"[(\[【《<{].*?[)\]】》>}]")
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
-
-
-def _hkey(text: str) -> str:
-    return _KEY_DROP.sub("", unicodedata.normalize("NFKC", text).lower())
 
 
 # --- header names --------------------------------------------------------------------------
@@ -356,7 +311,7 @@ _MULTI = {
 
 
 def _field_of(text: str) -> str | None:
-    key = _hkey(text)
+    key = header_key(text)
     if not key:
         return None
     found = _HEADER.get(key)
@@ -434,42 +389,7 @@ def _score(found: dict[int, str]) -> int:
 
 # --- numbering -----------------------------------------------------------------------------
 
-_CN_DIGIT = {
-    "〇": 0,
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_CN = "一二三四五六七八九十百〇零两"
-
-
-def _cn_int(s: str) -> int | None:
-    """一 -> 1, 十二 -> 12, 二十三 -> 23, 一百零五 -> 105."""
-    if not s:
-        return None
-    if s.isdigit():
-        return int(s)
-    total, current = 0, 0
-    for ch in s:
-        if ch in _CN_DIGIT:
-            current = _CN_DIGIT[ch]
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        else:
-            return None
-    return total + current
+_CN = "一二三四五六七八九十百〇零两"  # numerals read by luoshi.core.text.cn_int
 
 
 _NO_DOTTED = re.compile(r"^\d{1,4}(?:[.\-]\d{1,4})*$")
@@ -494,15 +414,15 @@ Token = tuple | None
 
 def _parse_no(value: object) -> Token:
     if isinstance(value, bool):
-        return ("bad", _text(value))
+        return ("bad", cell_text(value))
     if isinstance(value, int):
         return ("d", (value,)) if value >= 0 else ("bad", str(value))
     if isinstance(value, float):
         if value < 0:
-            return ("bad", _text(value))
-        text = _text(value)
+            return ("bad", cell_text(value))
+        text = cell_text(value)
     else:
-        text = _text(value)
+        text = cell_text(value)
     if not text:
         return None
     if len(text) == 1 and _circled(text) is not None:
@@ -513,7 +433,7 @@ def _parse_no(value: object) -> Token:
     for pattern, level in ((_NO_L1, 1), (_NO_L2, 2), (_NO_L4, 4)):
         m = pattern.match(s)
         if m:
-            n = _cn_int(m.group(1))
+            n = cn_int(m.group(1))
             if n:
                 return ("o", level, n)
     return ("bad", text)
@@ -541,7 +461,7 @@ def _heading_parts(text: str) -> tuple[int, int, str] | None:
     for level, pattern in _HEADINGS:
         m = pattern.match(text)
         if m:
-            n = _cn_int(m.group(1))
+            n = cn_int(m.group(1))
             rest = m.group(2).strip()
             if n and rest:
                 return level, n, rest
@@ -721,12 +641,12 @@ class _Entry:
 
 def _is_blank(value: object) -> bool:
     if isinstance(value, str):
-        return not value.strip() or (len(value) < 4 and not _text(value))
+        return not value.strip() or (len(value) < 4 and not cell_text(value))
     return value is None
 
 
 def _header_texts(row: list[object]) -> list[str]:
-    return [_display(_text(v)) for v in row]
+    return [_display(cell_text(v)) for v in row]
 
 
 def _find_header(
@@ -764,8 +684,8 @@ def find_year(rows: list[list[object]]) -> int | None:
             m = _YEAR_WORD.search(value)
             if m:
                 y = m.group(1)
-                year = int(y) if y.isdigit() else int("".join(str(_CN_DIGIT[c]) for c in y))
-                if 1990 <= year <= 2100:
+                year = cn_int(y)
+                if year is not None and 1990 <= year <= 2100:
                     return year
     return None
 
@@ -773,7 +693,7 @@ def find_year(rows: list[list[object]]) -> int | None:
 def _title(rows: list[list[object]], header_row: int) -> str:
     for row in rows[:header_row]:
         for value in row:
-            text = _text(value)
+            text = cell_text(value)
             if text and not _ATTACHMENT.match(text) and not _TITLE_SKIP.match(text):
                 return text
     return ""
@@ -840,7 +760,7 @@ class _Sheet:
             raw_sub = self.raw[sub_row]
             found = {}
             for c, t in enumerate(top):
-                sub = _display(_text(raw_sub[c])) if c < len(raw_sub) else ""
+                sub = _display(cell_text(raw_sub[c])) if c < len(raw_sub) else ""
                 name = _field_of(t) if t else None
                 if sub and sub != t:
                     texts[c] = f"{t}/{sub}" if t else sub
@@ -866,9 +786,9 @@ class _Sheet:
         for c in extra:
             header.setdefault(c, f"column {_col_letter(c)}")
         self.cols = _Columns(by_field, header, sublabel, sorted(set(extra)))
-        self.header_keys = {c: _hkey(t) for c, t in enumerate(top) if t}
+        self.header_keys = {c: header_key(t) for c, t in enumerate(top) if t}
         self.sub_keys = (
-            {c: _hkey(_text(v)) for c, v in enumerate(self.raw[sub_row]) if _text(v)}
+            {c: header_key(cell_text(v)) for c, v in enumerate(self.raw[sub_row]) if cell_text(v)}
             if sub_row is not None
             else {}
         )
@@ -906,7 +826,7 @@ class _Sheet:
             if _is_blank(v):
                 continue
             nonblank += 1
-            k = _hkey(_text(v))
+            k = header_key(cell_text(v))
             if k and (self.header_keys.get(c) == k or self.sub_keys.get(c) == k):
                 hits += 1
         return hits >= 2 and hits * 2 >= nonblank
@@ -935,7 +855,7 @@ class _Sheet:
             cells = [c for c, v in enumerate(raw) if not _is_blank(v)]
             if not cells:
                 continue
-            first = _text(raw[cells[0]])
+            first = cell_text(raw[cells[0]])
             if _FOOTER.match(first.replace(" ", "")):
                 break  # the table ends where the signatures begin
             if _TOTAL.match(first):
@@ -956,7 +876,7 @@ class _Sheet:
             return None
         if len(cells) == 1:
             c = cells[0]
-            text = _text(raw[c])
+            text = cell_text(raw[c])
             parts = _heading_parts(text)
             if parts:
                 level, n, rest = parts
@@ -970,8 +890,8 @@ class _Sheet:
         if len(cells) == 2 and no_col in cells and title_col in cells and no_col != title_col:
             token = _parse_no(raw[no_col])
             if token and token[0] == "o" and token[1] in (1, 2):
-                name = _text(raw[title_col])
-                text = f"{_text(raw[no_col])} {name}"
+                name = cell_text(raw[title_col])
+                text = f"{cell_text(raw[no_col])} {name}"
                 return _Entry("heading", [r], level=token[1], number=token[2], text=text, name=name)
         return None
 
@@ -1124,7 +1044,7 @@ def _build(state: _Sheet, parsed: ParsedSheet, entries: list[_Entry]) -> None:
             if current and current not in categories:
                 categories.append(current)
         elif use_cat_col:
-            value = _text(state.filled[e.rows[0]][cat_col]) or None
+            value = cell_text(state.filled[e.rows[0]][cat_col]) or None
             if value != prev_cat_value:
                 section_idx += 1
                 prev_cat_value = value
@@ -1181,7 +1101,7 @@ def _dotted_keys(state: _Sheet, tasks: list[_Entry], *, per_section: bool) -> No
         token = e.token
         if no_col is None:
             continue
-        value = _text(state.filled[r][no_col])
+        value = cell_text(state.filled[r][no_col])
         if token is None:
             if not e.title:
                 state.error(r, no_col, "", NUMBER_MISSING)
@@ -1230,7 +1150,7 @@ def _outline_keys(state: _Sheet, entries: list[_Entry]) -> None:
         if e.kind != "task":
             continue
         r = e.rows[0]
-        value = _text(state.filled[r][no_col]) if no_col is not None else ""
+        value = cell_text(state.filled[r][no_col]) if no_col is not None else ""
         token = e.token
         if token is None:
             if no_col is not None:
@@ -1312,7 +1232,7 @@ def _read_task(state: _Sheet, e: _Entry, has_children: bool) -> ParsedTask:
             if c >= len(row):
                 continue
             v = row[c]
-            t = _text(v)
+            t = cell_text(v)
             if t and t not in seen:
                 seen.add(t)
                 out.append((r, v, t))
@@ -1425,7 +1345,7 @@ def _read_task(state: _Sheet, e: _Entry, has_children: bool) -> ParsedTask:
     progress = joined("progress")
     status_col = cols.first("status")
     status_text = joined("status")
-    yes_no = status_col is not None and _hkey(cols.header[status_col]).startswith("是否")
+    yes_no = status_col is not None and header_key(cols.header[status_col]).startswith("是否")
     status = _status_word(status_text, prefix=True, yes_no=yes_no) if status_text else None
     if status is None and progress:
         status = _status_word(progress, prefix=False)

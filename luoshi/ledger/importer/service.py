@@ -1,37 +1,44 @@
-"""Ledger import: read and parse a workbook, resolve its units and people, compare it with the
-plan's tasks, and (on commit) write every row or none, through the audited path.
+"""Ledger import, the ledger's side of the one import pipeline (luoshi.core.importing): read
+and parse a workbook, map its units and people, compare it with the plan's tasks, and (on
+commit) write every row or none, with the audit records, in one transaction.
 
-The dry run and the commit run the same code; the commit simply recomputes the plan inside
-its transaction and writes it, so what was previewed is what is written unless the ledger
-changed in between (and then the counts differ and the caller shows the new preview)."""
+The preview and the commit run the same code; the commit recomputes the comparison inside its
+transaction and writes it, so what was previewed is what is written unless the ledger changed
+in between (and then the commit's report shows the new counts).
+
+Below the importer: the import pages' batches (upload → preview → map names → confirm), each
+step that writes a service here, audited."""
 
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import re
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import ClassVar
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from luoshi.core import audit
+from luoshi.core import audit, importing, uploads
 from luoshi.core.calendar import current_calendar
-from luoshi.core.errors import OutOfScope
-from luoshi.core.xlsx import WorkbookError, read_workbook
+from luoshi.core.errors import OutOfScope, RuleViolation
+from luoshi.core.importing import ImportFailed
+from luoshi.core.xlsx import WorkbookError
 from luoshi.org import services as org_services
 from luoshi.org.models import Person, Unit
+from luoshi.org.scope import scope_for
 from luoshi.org.services import split_name_title
 
 from .. import rules
 from ..access import can_create_plans, can_manage_plan
 from ..dates import Message
-from ..models import Assignment, Category, Milestone, Plan, Task, TaskStatus
+from ..models import Assignment, Category, ImportBatch, Milestone, Plan, Task, TaskStatus
+from ..services import TASK_FIELDS, create_plan, task_snapshot, unit_lists_of
 from .parse import ParsedTask, RowError, parse_workbook
 
 # --- reasons: English message templates (messages.py lists them for gettext) ---------------
@@ -77,32 +84,12 @@ TEMPLATES: tuple[str, ...] = (
     *WORKBOOK_KINDS,
 )
 
-# The fields an import sets on a task, compared to decide new / changed / unchanged.
-COMPARED = (
-    "category",
-    "parent",
-    "no",
-    "title",
-    "content",
-    "lead_leader",
-    "owner",
-    "deadline",
-    "ongoing",
-    "key_task",
-    "target",
-    "measure",
-    "frequency",
-    "notes",
-    "source_kind",
-    "source_ref",
-    "source_date",
-    "extra",
-    "responsible_units",
-    "cooperating_units",
-    "milestones",
-)
-# Progress columns are imported as the task's state only when the workbook carries them.
-PROGRESS = ("progress", "problems", "next_steps", "status")
+# The task's own fields an import sets: the ledger's task fields but those set apart (category,
+# parent and people, by name; units and milestones have their own tables) and those a workbook
+# does not carry. The progress ones (progress … status) only when the workbook has them.
+_SET_APART = ("category", "parent", "lead_leader", "owner")
+_NOT_IN_WORKBOOKS = ("start_date", "actual", "completed_on", "percent")
+PLAIN_FIELDS = tuple(f for f in TASK_FIELDS if f not in _SET_APART + _NOT_IN_WORKBOOKS)
 
 SOURCE_KINDS = {
     "批示": "instruction",
@@ -125,59 +112,29 @@ class Options:
     handoff_date: dt.date | None = None
     unit_map: dict[str, int] = field(default_factory=dict)  # name in file -> Unit id
     person_map: dict[str, int] = field(default_factory=dict)  # name in file -> Person id
+    filename: str = ""  # the file's name: a .csv is read as CSV, anything else as a workbook
 
 
 @dataclass
-class Outcome:
-    row: int
-    sheet: str
-    no: str
-    title: str
-    outcome: str  # new | changed | unchanged | error
-    changed: list[str] = field(default_factory=list)
+class Report(importing.Report):
+    """The pipeline's report, with the plan's name, year and categories."""
 
-
-@dataclass
-class Report:
     plan: str = ""
     year: int | None = None
-    rows: int = 0
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0
     categories: int = 0
-    errors: list[dict] = field(default_factory=list)
-    warnings: list[dict] = field(default_factory=list)
-    outcomes: list[dict] = field(default_factory=list)
-    unknown: dict = field(default_factory=lambda: {"units": [], "people": []})
-    created: dict = field(default_factory=lambda: {"units": [], "people": []})
-    not_in_file: list[str] = field(default_factory=list)
-    committed: bool = False
-    sha256: str = ""
+    not_in_file: list[str] = field(default_factory=list)  # "No. title" of tasks left as they are
 
-    def summary(self) -> dict:
-        """The command line's --json object (issue #2's contract)."""
-        return {
-            "rows": self.rows,
-            "new": self.new,
-            "changed": self.changed,
-            "unchanged": self.unchanged,
-            "categories": self.categories,
-            "errors": [
-                {k: e[k] for k in ("row", "column", "value", "reason")} for e in self.errors
-            ],
-            "created": self.created,
-            "committed": self.committed,
-        }
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-class ImportFailed(Exception):
-    def __init__(self, report: Report):
-        self.report = report
-        super().__init__(f"{len(report.errors)} errors")
+    # The command line's --json object (issue #2's contract).
+    SUMMARY: ClassVar[tuple[str, ...]] = (
+        "rows",
+        "new",
+        "changed",
+        "unchanged",
+        "categories",
+        "errors",
+        "created",
+        "committed",
+    )
 
 
 def translate_reason(template: str, params: dict | None = None) -> str:
@@ -198,20 +155,12 @@ def translate_reason(template: str, params: dict | None = None) -> str:
 
 
 def _err(row: int, column: str, value, reason: str | Message, sheet: str = "") -> dict:
-    """One error or warning: "reason" in English (the --json contract), "message" in the active
-    language. A plain str reason has no translation and is both."""
+    """One error or warning (the pipeline's shape): "reason" in English (the --json contract),
+    "message" in the active language. A plain str reason has no translation and is both."""
+    message = None
     if isinstance(reason, Message):
-        english, message = str(reason), translate_reason(reason.template, reason.params)
-    else:
-        english = message = reason
-    return {
-        "row": row,
-        "column": column,
-        "value": "" if value is None else str(value),
-        "reason": english,
-        "message": message,
-        "sheet": sheet,
-    }
+        reason, message = str(reason), translate_reason(reason.template, reason.params)
+    return importing.problem(row, column, value, reason, message=message, sheet=sheet)
 
 
 def _row_err(e: RowError, sheet: str) -> dict:
@@ -322,11 +271,11 @@ def _status(parsed: ParsedTask) -> str | None:
     }.get(getattr(parsed, "status", None) or "")
 
 
-def analyse(data: bytes, opts: Options, actor=None) -> tuple[Report, dict]:
+def analyse(data: bytes, opts: Options, *, actor) -> tuple[Report, dict]:
     """Parse and compare. Returns the report and the working state the commit needs."""
     report = Report(plan=opts.plan_name, sha256=hashlib.sha256(data).hexdigest())
     try:
-        sheets = read_workbook(data)
+        sheets = importing.read_table(data, opts.filename)
     except WorkbookError as exc:
         report.errors.append(_err(0, "", "", workbook_reason(str(exc))))
         return report, {}
@@ -352,11 +301,10 @@ def analyse(data: bytes, opts: Options, actor=None) -> tuple[Report, dict]:
         if year
         else None
     )
-    if actor is not None:
-        if plan is not None and not can_manage_plan(actor, plan):
-            raise OutOfScope("You may not import into this plan.")
-        if plan is None and not can_create_plans(actor):
-            raise OutOfScope("Only supervisors and administrators create plans.")
+    if plan is not None and not can_manage_plan(actor, plan):
+        raise OutOfScope("You may not import into this plan.")
+    if plan is None and not can_create_plans(actor):
+        raise OutOfScope("Only supervisors and administrators create plans.")
 
     rows: list[_Row] = []
     categories: list[str] = []
@@ -386,6 +334,13 @@ def analyse(data: bytes, opts: Options, actor=None) -> tuple[Report, dict]:
     missing_units: dict[str, None] = {}
     missing_people: dict[str, None] = {}
     error_rows: set[tuple[str, int]] = {(e["sheet"], e["row"]) for e in report.errors}
+
+    def refuse(t: ParsedTask, col: str, name: str, template: str) -> None:
+        """A name the row cannot use as it stands: ambiguous, or unknown (unless created)."""
+        message = Message(template, {"name": name})
+        report.errors.append(_err(t.row, _column(parsed, t.sheet, col), name, message, t.sheet))
+        error_rows.add((t.sheet, t.row))
+
     for r in rows:
         t = r.parsed
         unit_ids = {}
@@ -397,29 +352,11 @@ def analyse(data: bytes, opts: Options, actor=None) -> tuple[Report, dict]:
             for name in names:
                 unit = resolver.unit(name)
                 if name in resolver.ambiguous_units:
-                    report.errors.append(
-                        _err(
-                            t.row,
-                            _column(parsed, t.sheet, col),
-                            name,
-                            Message(SEVERAL_UNITS, {"name": name}),
-                            t.sheet,
-                        )
-                    )
-                    error_rows.add((t.sheet, t.row))
+                    refuse(t, col, name, SEVERAL_UNITS)
                 elif unit is None:
                     missing_units[name] = None
                     if not opts.create_missing:
-                        report.errors.append(
-                            _err(
-                                t.row,
-                                _column(parsed, t.sheet, col),
-                                name,
-                                Message(UNKNOWN_UNIT, {"name": name}),
-                                t.sheet,
-                            )
-                        )
-                        error_rows.add((t.sheet, t.row))
+                        refuse(t, col, name, UNKNOWN_UNIT)
                 ids.append(unit.pk if unit else f"new:{name}")
             unit_ids[col] = ids
         first_unit = resolver.unit(t.responsible_units[0]) if t.responsible_units else None
@@ -433,29 +370,11 @@ def analyse(data: bytes, opts: Options, actor=None) -> tuple[Report, dict]:
                 continue
             person, ambiguous = resolver.person(name, first_unit if col == "owner" else owner_unit)
             if ambiguous:
-                report.errors.append(
-                    _err(
-                        t.row,
-                        _column(parsed, t.sheet, col),
-                        name,
-                        Message(SEVERAL_PEOPLE, {"name": name}),
-                        t.sheet,
-                    )
-                )
-                error_rows.add((t.sheet, t.row))
+                refuse(t, col, name, SEVERAL_PEOPLE)
             elif person is None:
                 missing_people[name] = None
                 if not opts.create_missing:
-                    report.errors.append(
-                        _err(
-                            t.row,
-                            _column(parsed, t.sheet, col),
-                            name,
-                            Message(UNKNOWN_PERSON, {"name": name}),
-                            t.sheet,
-                        )
-                    )
-                    error_rows.add((t.sheet, t.row))
+                    refuse(t, col, name, UNKNOWN_PERSON)
             people[col] = person.pk if person else f"new:{name}"
         r.values = {
             "category": r.category,
@@ -505,16 +424,8 @@ def analyse(data: bytes, opts: Options, actor=None) -> tuple[Report, dict]:
         ):
             r.outcome = "error"
     for r in rows:
-        report.outcomes.append(
-            asdict(
-                Outcome(
-                    r.parsed.row, r.parsed.sheet, r.parsed.no, r.parsed.title, r.outcome, r.changed
-                )
-            )
-        )
-    report.new = sum(r.outcome == "new" for r in rows)
-    report.changed = sum(r.outcome == "changed" for r in rows)
-    report.unchanged = sum(r.outcome == "unchanged" for r in rows)
+        p = r.parsed
+        report.outcome(p.row, r.outcome, title=p.title, no=p.no, sheet=p.sheet, changed=r.changed)
     if plan is not None:
         keys = {r.key for r in rows}
         report.not_in_file = [
@@ -557,31 +468,7 @@ def _compare(plan: Plan | None, rows: list[_Row]) -> None:
         return
     existing = {}
     for t in Task.objects.filter(plan=plan).values(
-        "id",
-        "key",
-        "category__name",
-        "parent__key",
-        "no",
-        "title",
-        "content",
-        "lead_leader_id",
-        "owner_id",
-        "deadline",
-        "ongoing",
-        "deadline_text",
-        "key_task",
-        "target",
-        "measure",
-        "frequency",
-        "notes",
-        "source_kind",
-        "source_ref",
-        "source_date",
-        "extra",
-        "progress",
-        "problems",
-        "next_steps",
-        "status",
+        "id", "key", "category__name", "parent__key", "lead_leader_id", "owner_id", *PLAIN_FIELDS
     ):
         existing[t["key"]] = t
     units: dict[int, dict[str, list]] = defaultdict(lambda: {"responsible": [], "cooperating": []})
@@ -604,32 +491,14 @@ def _compare(plan: Plan | None, rows: list[_Row]) -> None:
             continue
         r.task_id = cur["id"]
         current = {
+            **{name: cur[name] for name in PLAIN_FIELDS},
             "category": cur["category__name"],
             "parent": cur["parent__key"],
-            "no": cur["no"],
-            "title": cur["title"],
-            "content": cur["content"],
             "lead_leader": cur["lead_leader_id"],
             "owner": cur["owner_id"],
-            "deadline": cur["deadline"],
-            "ongoing": cur["ongoing"],
-            "deadline_text": cur["deadline_text"],
-            "key_task": cur["key_task"],
-            "target": cur["target"],
-            "measure": cur["measure"],
-            "frequency": cur["frequency"],
-            "notes": cur["notes"],
-            "source_kind": cur["source_kind"],
-            "source_ref": cur["source_ref"],
-            "source_date": cur["source_date"],
-            "extra": cur["extra"],
             "responsible_units": units[cur["id"]]["responsible"],
             "cooperating_units": units[cur["id"]]["cooperating"],
             "milestones": milestones[cur["id"]],
-            "progress": cur["progress"],
-            "problems": cur["problems"],
-            "next_steps": cur["next_steps"],
-            "status": cur["status"],
         }
         changed = []
         for name, want in r.values.items():
@@ -647,34 +516,12 @@ def _compare(plan: Plan | None, rows: list[_Row]) -> None:
 # --- commit --------------------------------------------------------------------------------
 
 
-def run(data: bytes, opts: Options, *, actor=None, commit: bool = False) -> Report:
-    """Dry run (commit=False) or all-or-nothing import."""
-    if not commit:
-        report, _ = analyse(data, opts, actor)
-        return report
-    # A commit allocates millions of short-lived containers and creates no garbage cycles
-    # that must be collected mid-way; the collector's repeated full passes cost ~30% of a
-    # 10,000-row commit (docs/benchmarks.md).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _commit(data, opts, actor)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+def run(data: bytes, opts: Options, *, actor, commit: bool = False) -> Report:
+    """The preview (commit=False) or the all-or-nothing import (luoshi.core.importing)."""
+    return importing.execute(analyse, _write, data, opts, actor=actor, commit=commit)
 
 
-def _commit(data: bytes, opts: Options, actor) -> Report:
-    with transaction.atomic():
-        report, state = analyse(data, opts, actor)
-        if report.errors:
-            raise ImportFailed(report)
-        _write(report, state, opts, actor)
-        report.committed = True
-    return report
-
-
-def _write(report: Report, state: dict, opts: Options, actor) -> None:
+def _write(report: Report, state: dict, opts: Options, *, actor) -> None:
     rows: list[_Row] = state["rows"]
     now = timezone.now()
     plan: Plan | None = state["plan"]
@@ -686,10 +533,8 @@ def _write(report: Report, state: dict, opts: Options, actor) -> None:
             if owner_unit is None:
                 report.errors.append(_err(0, "", "", Message(NO_OWNER_UNIT)))
                 raise ImportFailed(report)
-        from ..services import create_plan
-
         plan = create_plan(
-            actor,
+            actor=actor,
             name=opts.plan_name,
             year=state["year"],
             owner_unit=owner_unit,
@@ -700,7 +545,7 @@ def _write(report: Report, state: dict, opts: Options, actor) -> None:
     new_units = {}
     if report.created["units"]:
         for u in org_services.create_units(
-            actor, [{"name": n, "parent": owner_unit} for n in report.created["units"]]
+            [{"name": n, "parent": owner_unit} for n in report.created["units"]], actor=actor
         ):
             new_units[f"new:{u.name}"] = u.pk
     new_people = {}
@@ -729,7 +574,7 @@ def _write(report: Report, state: dict, opts: Options, actor) -> None:
                     "title": titles.get(ref, ""),
                 }
             )
-        for p in org_services.create_people(actor, specs):
+        for p in org_services.create_people(specs, actor=actor):
             new_people[f"new:{p.full_name}"] = p.pk
 
     def ref(value, table):
@@ -758,27 +603,6 @@ def _write(report: Report, state: dict, opts: Options, actor) -> None:
         return depth_of[key]
 
     todo = [r for r in rows if r.outcome in ("new", "changed")]
-    plain_fields = (
-        "no",
-        "title",
-        "content",
-        "deadline",
-        "ongoing",
-        "deadline_text",
-        "key_task",
-        "target",
-        "measure",
-        "frequency",
-        "notes",
-        "source_kind",
-        "source_ref",
-        "source_date",
-        "extra",
-        "progress",
-        "problems",
-        "next_steps",
-        "status",
-    )
     before = _before_snapshots([r.task_id for r in todo if r.task_id])
     for level in sorted({depth(r.key) for r in todo}):
         level_rows = [r for r in todo if depth(r.key) == level]
@@ -786,7 +610,7 @@ def _write(report: Report, state: dict, opts: Options, actor) -> None:
         for r in level_rows:
             v = r.values
             cat = cats.get(v["category"]) if v["category"] else None
-            fields = {k: v[k] for k in plain_fields if k in v}
+            fields = {k: v[k] for k in PLAIN_FIELDS if k in v}
             fields.update(
                 category=cat,
                 parent_id=existing_ids.get(v["parent"]) if v["parent"] else None,
@@ -846,8 +670,6 @@ def _write(report: Report, state: dict, opts: Options, actor) -> None:
 
 
 def _bulk_update(updates: list[tuple[Task, dict]]) -> None:
-    from django.db.models import F
-
     names = sorted({k for _, f in updates for k in f})
     objs = [t for t, _ in updates]
     Task.objects.bulk_update(objs, names, batch_size=500)
@@ -921,57 +743,152 @@ def _write_milestones(todo: list[_Row]) -> None:
 
 
 def _before_snapshots(ids: list[int]) -> dict[int, dict]:
-    """Task snapshots for the audit record, in three queries for the whole batch."""
-    if not ids:
-        return {}
-    out = {}
-    fields = (
-        "id",
-        "category_id",
-        "parent_id",
-        "no",
-        "title",
-        "content",
-        "lead_leader_id",
-        "owner_id",
-        "deadline",
-        "ongoing",
-        "deadline_text",
-        "key_task",
-        "target",
-        "measure",
-        "frequency",
-        "notes",
-        "source_kind",
-        "source_ref",
-        "source_date",
-        "extra",
-        "progress",
-        "problems",
-        "next_steps",
-        "status",
-    )
-    for chunk_start in range(0, len(ids), 5000):
-        chunk = ids[chunk_start : chunk_start + 5000]
-        for row in Task.objects.filter(pk__in=chunk).values(*fields):
-            tid = row.pop("id")
-            out[tid] = {k.removesuffix("_id"): v for k, v in row.items()}
-        units = defaultdict(lambda: {"responsible_units": [], "cooperating_units": []})
-        for tid, uid, role in (
-            Assignment.objects.filter(task_id__in=chunk)
-            .order_by("task_id", "role", "position")
-            .values_list("task_id", "unit_id", "role")
-        ):
-            units[tid][f"{role}_units"].append(uid)
-        ms = defaultdict(list)
+    """Task snapshots for the audit records, before the write and after it: the ledger
+    services' own snapshot (task_snapshot with unit_lists_of), plus the task's milestones.
+    Three queries per 5,000 tasks."""
+    out: dict[int, dict] = {}
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        units = unit_lists_of(chunk)
+        for task in Task.objects.filter(pk__in=chunk).only("id", *TASK_FIELDS):
+            out[task.pk] = task_snapshot(task, units[task.pk]) | {"milestones": []}
         for tid, d, n in (
             Milestone.objects.filter(task_id__in=chunk)
             .order_by("task_id", "date")
             .values_list("task_id", "date", "name")
         ):
-            ms[tid].append(f"{d} {n}")
-        for tid in chunk:
-            if tid in out:
-                out[tid].update(units[tid])
-                out[tid]["milestones"] = ms[tid]
+            out[tid]["milestones"].append(f"{d} {n}")
     return out
+
+
+# --- the import pages: upload → preview (map names) → confirm -------------------------------
+# An ImportBatch is one uploaded workbook between preview and commit, private to the person who
+# uploaded it (and administrators). Its file is kept in the one upload store (core.uploads).
+# Each step that writes is a service here, with its audit record; the preview writes nothing.
+
+BATCH_FIELDS = ("plan_name", "year", "owner_unit", "filename", "sha256", "status", "mapping")
+
+
+def _batch_snapshot(batch: ImportBatch) -> dict:
+    return {
+        name: getattr(batch, f"{name}_id") if name == "owner_unit" else getattr(batch, name)
+        for name in BATCH_FIELDS
+    }
+
+
+def _batch_entry(batch: ImportBatch, action: str, changes: dict, **context) -> audit.Entry:
+    return audit.Entry(action, "ledger.importbatch", batch.pk, str(batch), changes, context)
+
+
+def can_use_batch(actor, batch: ImportBatch) -> bool:
+    """The batch's pages are for the person who uploaded it, and administrators."""
+    return batch.uploaded_by_id == actor.pk or scope_for(actor).is_admin
+
+
+def _require_open(actor, batch: ImportBatch) -> None:
+    if not can_use_batch(actor, batch):
+        raise OutOfScope(gettext("You may not use this import."))
+    if batch.status != ImportBatch.Status.PREVIEW:
+        raise RuleViolation(gettext("This import was already committed."))
+
+
+@transaction.atomic
+def start_import(
+    *,
+    actor,
+    filename: str,
+    data: bytes,
+    plan_name: str,
+    year: int | None = None,
+    owner_unit: Unit | None = None,
+) -> ImportBatch:
+    """Keep an uploaded workbook (core.uploads: the one store and size limit) for its preview.
+    Only those who may create plans import through the pages."""
+    if not can_create_plans(actor):
+        raise OutOfScope(gettext("Only supervisors and administrators create plans."))
+    batch = ImportBatch(
+        plan_name=plan_name.strip(),
+        year=year,
+        owner_unit=owner_unit,
+        filename=filename[:255],
+        stored_as=uploads.store(filename, data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=actor,
+    )
+    batch.save()
+    audit.record(actor, [_batch_entry(batch, "upload", audit.diff({}, _batch_snapshot(batch)))])
+    return batch
+
+
+def batch_options(batch: ImportBatch, *, create_missing: bool = False) -> Options:
+    mapping = batch.mapping or {}
+    return Options(
+        plan_name=batch.plan_name,
+        year=batch.year,
+        owner_unit=batch.owner_unit,
+        create_missing=create_missing,
+        unit_map={k: int(v) for k, v in mapping.get("units", {}).items()},
+        person_map={k: int(v) for k, v in mapping.get("people", {}).items()},
+        filename=batch.filename,
+    )
+
+
+def preview_import(batch: ImportBatch, *, actor, create_missing: bool = False) -> Report:
+    """The batch's preview: reads the stored file, writes nothing (safe on a GET).
+    FileNotFoundError when the stored file is gone."""
+    if not can_use_batch(actor, batch):
+        raise OutOfScope(gettext("You may not use this import."))
+    data = uploads.read(batch.stored_as)
+    return run(data, batch_options(batch, create_missing=create_missing), actor=actor)
+
+
+@transaction.atomic
+def map_import_names(batch: ImportBatch, mapping: dict, *, actor) -> ImportBatch:
+    """Map more of the file's unknown names to existing units and people, keeping the names
+    mapped before: {"units": {name in file: unit id}, "people": {name in file: person id}}.
+    The caller has found the ids within the actor's scope. Nothing new, nothing written."""
+    _require_open(actor, batch)
+    before = batch.mapping or {}
+    after = {
+        kind: {
+            **before.get(kind, {}),
+            **{str(k): int(v) for k, v in (mapping.get(kind) or {}).items()},
+        }
+        for kind in ("units", "people")
+    }
+    changes = audit.diff(before, after)
+    if changes:
+        ImportBatch.objects.filter(pk=batch.pk).update(mapping=after)
+        batch.mapping = after
+        audit.record(actor, [_batch_entry(batch, "map", changes)])
+    return batch
+
+
+@transaction.atomic
+def confirm_import(batch: ImportBatch, *, actor, create_missing: bool = False) -> Report:
+    """Commit the batch: every row or none (ImportFailed with the report when errors remain;
+    RuleViolation when it was committed already, e.g. by a second click)."""
+    locked = ImportBatch.objects.select_for_update().select_related("owner_unit").get(pk=batch.pk)
+    _require_open(actor, locked)
+    data = uploads.read(locked.stored_as)
+    report = run(
+        data, batch_options(locked, create_missing=create_missing), actor=actor, commit=True
+    )
+    plan = Plan.objects.get(name=report.plan, year=report.year)
+    summary = report.summary()
+    ImportBatch.objects.filter(pk=locked.pk).update(
+        status=ImportBatch.Status.COMMITTED, plan=plan, report=summary
+    )
+    audit.record(
+        actor,
+        [
+            _batch_entry(
+                locked,
+                "commit",
+                {"status": [locked.status, ImportBatch.Status.COMMITTED], "plan": [None, plan.pk]},
+                file=report.sha256,
+            )
+        ],
+    )
+    batch.status, batch.plan, batch.report = ImportBatch.Status.COMMITTED, plan, summary
+    return report

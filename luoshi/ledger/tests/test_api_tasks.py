@@ -5,6 +5,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from luoshi.core.actors import system_actor
 from luoshi.core.models import AuditRecord
 from luoshi.ledger import services
 from luoshi.ledger.models import Task
@@ -20,7 +21,9 @@ def api(orgtree):
 
 @pytest.fixture
 def plan(orgtree):
-    return services.create_plan(None, name="API计划", year=2026, owner_unit=orgtree.office)
+    return services.create_plan(
+        actor=system_actor(), name="API计划", year=2026, owner_unit=orgtree.office
+    )
 
 
 def test_create_then_update_with_versions(api, plan, orgtree):
@@ -90,14 +93,14 @@ def test_validation_errors_name_the_field(api, plan, orgtree):
 def test_list_filters_and_pagination(api, plan, orgtree):
     for i in range(3):
         services.create_task(
-            None,
             plan,
+            actor=system_actor(),
             title=f"甲任务{i}",
             responsible_units=[orgtree.a1],
             key_task=i == 0,
             deadline=f"2026-0{i + 3}-01",
         )
-    services.create_task(None, plan, title="乙任务", responsible_units=[orgtree.b1])
+    services.create_task(plan, actor=system_actor(), title="乙任务", responsible_units=[orgtree.b1])
     assert api.get("/api/tasks/").json()["count"] == 4
     assert api.get(f"/api/tasks/?unit={orgtree.a.pk}").json()["count"] == 3  # with subunits
     assert api.get("/api/tasks/?key_task=true").json()["count"] == 1
@@ -107,7 +110,9 @@ def test_list_filters_and_pagination(api, plan, orgtree):
 
 
 def test_reporter_cannot_change_tasks(orgtree, plan):
-    task = services.create_task(None, plan, title="任务", responsible_units=[orgtree.a1])
+    task = services.create_task(
+        plan, actor=system_actor(), title="任务", responsible_units=[orgtree.a1]
+    )
     client = APIClient()
     client.force_authenticate(orgtree.reporter_a)
     resp = client.patch(f"/api/tasks/{task.pk}/", {"title": "x", "version": 1}, format="json")
@@ -143,7 +148,9 @@ def test_every_api_write_is_audited(api, plan, orgtree):
     m = api.post(
         "/api/milestones/",
         {
-            "task": services.create_task(None, plan, title="t", responsible_units=[orgtree.a1]).pk,
+            "task": services.create_task(
+                plan, actor=system_actor(), title="t", responsible_units=[orgtree.a1]
+            ).pk,
             "date": "2026-04-01",
             "name": "节点",
         },
@@ -158,7 +165,9 @@ def test_every_api_write_is_audited(api, plan, orgtree):
         ).status_code
         == 200
     )
-    assert api.delete(f"/api/milestones/{m.json()['id']}/").status_code == 204
+    # The delete names the version it read (2, after the change above).
+    resp = api.delete(f"/api/milestones/{m.json()['id']}/", HTTP_IF_MATCH="2")
+    assert resp.status_code == 204
     actions = list(AuditRecord.objects.filter(pk__gt=before).values_list("object_type", "action"))
     assert actions == [
         ("ledger.task", "create"),

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
+from luoshi.ledger.exporter import LEDGER_HEADER
 from luoshi.ledger.models import Plan, Task
 
 from .browser import (
@@ -170,16 +171,7 @@ def test_supervisor_imports_searches_opens_and_exports(browser_page, orgtree):  
     assert cells[0][0].value == PLAN
     header_at = next(i for i, r in enumerate(cells) if r[0].value == "序号")
     header = [c.value for c in cells[header_at]]
-    assert header[:8] == [
-        "序号",
-        "任务名称",
-        "具体内容",
-        "牵头领导",
-        "责任单位",
-        "配合单位",
-        "责任人",
-        "完成时限",
-    ]
+    assert header[: len(LEDGER_HEADER)] == list(LEDGER_HEADER)
     deadline_col = header.index("完成时限")
     task_rows = [r for r in cells[header_at + 1 :] if r[1].value]  # category rows are merged
     assert [(r[0].value, r[1].value) for r in task_rows] == db_tasks == TASKS

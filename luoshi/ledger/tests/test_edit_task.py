@@ -3,13 +3,16 @@
 import pytest
 from django.test import Client
 
+from luoshi.core.actors import system_actor
 from luoshi.ledger import services
 from luoshi.ledger.models import Task
 
 
 @pytest.fixture
 def plan(orgtree):
-    return services.create_plan(None, name="页面计划", year=2026, owner_unit=orgtree.office)
+    return services.create_plan(
+        actor=system_actor(), name="页面计划", year=2026, owner_unit=orgtree.office
+    )
 
 
 def _form(task, orgtree, **over):
@@ -67,10 +70,12 @@ def test_validation_errors_are_shown_and_nothing_saved(orgtree, plan, client):
 
 
 def test_stale_edit_is_refused_with_a_clear_message(orgtree, plan, client):
-    task = services.create_task(None, plan, title="原标题", responsible_units=[orgtree.a1])
+    task = services.create_task(
+        plan, actor=system_actor(), title="原标题", responsible_units=[orgtree.a1]
+    )
     client.force_login(orgtree.supervisor)
     stale = _form(task, orgtree, title="我的修改")
-    services.update_task(None, task, 1, title="别人的修改")
+    services.update_task(task, actor=system_actor(), version=1, title="别人的修改")
     resp = client.post(f"/tasks/{task.pk}/edit/", stale)
     assert resp.status_code == 409
     assert "Reload" in resp.content.decode() or "重新" in resp.content.decode()
@@ -84,11 +89,23 @@ def test_stale_edit_is_refused_with_a_clear_message(orgtree, plan, client):
 
 def test_task_page_shows_fields_subtasks_milestones_history(orgtree, plan, client):
     parent = services.create_task(
-        None, plan, title="父任务", responsible_units=[orgtree.a1], deadline="2026-12-31"
+        plan,
+        actor=system_actor(),
+        title="父任务",
+        responsible_units=[orgtree.a1],
+        deadline="2026-12-31",
     )
-    services.create_task(None, plan, parent=parent, title="子任务", responsible_units=[orgtree.a1])
-    services.create_milestone(None, parent, date="2026-06-30", name="过半")
-    services.update_task(None, parent, None, title="父任务（改）", lead_leader=orgtree.leader_a)
+    services.create_task(
+        plan, actor=system_actor(), parent=parent, title="子任务", responsible_units=[orgtree.a1]
+    )
+    services.create_milestone(parent, actor=system_actor(), date="2026-06-30", name="过半")
+    services.update_task(
+        parent,
+        actor=system_actor(),
+        version=parent.version,
+        title="父任务（改）",
+        lead_leader=orgtree.leader_a,
+    )
     client.force_login(orgtree.leader_a)
     body = client.get(f"/tasks/{parent.pk}/").content.decode()
     for text in ("父任务（改）", "子任务", "过半", "2026-12-31", "甲局一处"):
@@ -100,8 +117,12 @@ def test_task_page_shows_fields_subtasks_milestones_history(orgtree, plan, clien
 
 
 def test_delete_needs_manage_rights(orgtree, plan, client):
-    task = services.create_task(None, plan, title="将删除", responsible_units=[orgtree.a1])
-    services.create_task(None, plan, parent=task, title="子", responsible_units=[orgtree.a1])
+    task = services.create_task(
+        plan, actor=system_actor(), title="将删除", responsible_units=[orgtree.a1]
+    )
+    services.create_task(
+        plan, actor=system_actor(), parent=task, title="子", responsible_units=[orgtree.a1]
+    )
     client.force_login(orgtree.reporter_a)
     assert client.post(f"/tasks/{task.pk}/delete/", {"version": 1}).status_code == 403
     client.force_login(orgtree.supervisor)

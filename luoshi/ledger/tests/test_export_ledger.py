@@ -8,8 +8,9 @@ from pathlib import Path
 import openpyxl
 from django.core.management import call_command
 
+from luoshi.core.actors import system_actor
 from luoshi.ledger import services
-from luoshi.ledger.exporter import export_plans
+from luoshi.ledger.exporter import LEDGER_HEADER, export_plans
 from luoshi.ledger.importer.service import Options, run
 from luoshi.ledger.models import Plan, Task
 
@@ -20,6 +21,7 @@ def _import(orgtree):
     run(
         EXAMPLE.read_bytes(),
         Options(plan_name="示例台账", owner_unit=orgtree.office, create_missing=True),
+        actor=orgtree.admin,
         commit=True,
     )
     return Plan.objects.get(name="示例台账")
@@ -34,20 +36,16 @@ def test_export_has_the_layout_dates_and_progress_columns(orgtree):
     plan = _import(orgtree)
     task = Task.objects.get(plan=plan, no="2")
     services.update_task(
-        None, task, None, progress="已开通15条", problems='=HYPERLINK("x")', percent=50
+        task,
+        actor=system_actor(),
+        version=task.version,
+        progress="已开通15条",
+        problems='=HYPERLINK("x")',
+        percent=50,
     )
     ws, rows = _rows(export_plans(Plan.objects.filter(pk=plan.pk), Task.objects.all()))
     header = rows[2]
-    assert header[:8] == [
-        "序号",
-        "任务名称",
-        "具体内容",
-        "牵头领导",
-        "责任单位",
-        "配合单位",
-        "责任人",
-        "完成时限",
-    ]
+    assert header[: len(LEDGER_HEADER)] == list(LEDGER_HEADER)
     assert {"进展情况", "存在问题", "下步计划", "完成%"} <= set(header)
     assert ws.freeze_panes == "C4"
     by_no = {r[0]: dict(zip(header, r, strict=False)) for r in rows[3:] if r[1]}
@@ -73,7 +71,9 @@ def test_exported_file_reimports_unchanged(orgtree, tmp_path):
     out = tmp_path / "out.xlsx"
     call_command("export_ledger", str(out), "--plan", plan.name)
     report = run(
-        out.read_bytes(), Options(plan_name=plan.name, year=2026, owner_unit=orgtree.office)
+        out.read_bytes(),
+        Options(plan_name=plan.name, year=2026, owner_unit=orgtree.office),
+        actor=orgtree.admin,
     )
     assert report.errors == []
     assert (report.new, report.changed, report.unchanged) == (0, 0, 7)

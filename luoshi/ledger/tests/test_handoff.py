@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from luoshi.core.actors import system_actor
 from luoshi.core.calendar import current_calendar
 from luoshi.core.errors import OutOfScope, RuleViolation
 from luoshi.core.models import AuditRecord
@@ -15,14 +16,20 @@ from luoshi.ledger.models import Assignment, Plan
 
 @pytest.fixture
 def deployed(orgtree):
-    plan = services.create_plan(None, name="交办计划", year=2026, owner_unit=orgtree.office)
+    plan = services.create_plan(
+        actor=system_actor(), name="交办计划", year=2026, owner_unit=orgtree.office
+    )
     t1 = services.create_task(
-        None, plan, title="甲任务", responsible_units=[orgtree.a1], cooperating_units=[orgtree.b1]
+        plan,
+        actor=system_actor(),
+        title="甲任务",
+        responsible_units=[orgtree.a1],
+        cooperating_units=[orgtree.b1],
     )
     t2 = services.create_task(
-        None, plan, title="双单位任务", responsible_units=[orgtree.a1, orgtree.b1]
+        plan, actor=system_actor(), title="双单位任务", responsible_units=[orgtree.a1, orgtree.b1]
     )
-    assert services.deploy_plan(orgtree.supervisor, plan) == 3
+    assert services.deploy_plan(plan, actor=orgtree.supervisor) == 3
     return plan, t1, t2
 
 
@@ -39,7 +46,7 @@ def test_reporter_acknowledges_own_unit_only(orgtree, deployed, client):
     mine = Assignment.objects.get(task=t1, unit=orgtree.a1)
     theirs = Assignment.objects.get(task=t2, unit=orgtree.b1)
     with pytest.raises(OutOfScope):
-        services.acknowledge(orgtree.reporter_a, [theirs])
+        services.acknowledge([theirs], actor=orgtree.reporter_a)
     client.force_login(orgtree.reporter_a)
     resp = client.post(f"/assignments/{mine.pk}/acknowledge/")
     assert resp.status_code == 302
@@ -48,18 +55,18 @@ def test_reporter_acknowledges_own_unit_only(orgtree, deployed, client):
     assert client.post(f"/assignments/{theirs.pk}/acknowledge/").status_code in (403, 404)
     assert AuditRecord.objects.filter(action="acknowledge", object_id=str(t1.pk)).count() == 1
     with pytest.raises(RuleViolation):
-        services.acknowledge(orgtree.reporter_a, [mine])
+        services.acknowledge([mine], actor=orgtree.reporter_a)
 
 
 def test_reassignment_request_needs_a_reason_and_is_answered(orgtree, deployed):
     plan, t1, _ = deployed
     a = Assignment.objects.get(task=t1, unit=orgtree.a1)
     with pytest.raises(RuleViolation):
-        services.request_reassignment(orgtree.reporter_a, a, "  ")
-    services.request_reassignment(orgtree.reporter_a, a, "不属于本处职责")
+        services.request_reassignment(a, "  ", actor=orgtree.reporter_a)
+    services.request_reassignment(a, "不属于本处职责", actor=orgtree.reporter_a)
     a.refresh_from_db()
     assert a.ack == "reassign" and a.reason == "不属于本处职责"
-    new = services.reassign(orgtree.supervisor, a, orgtree.b1)
+    new = services.reassign(a, orgtree.b1, actor=orgtree.supervisor)
     assert new.ack == "pending" and new.unit == orgtree.b1
     assert not Assignment.objects.filter(pk=a.pk).exists()
     t1.refresh_from_db()

@@ -24,7 +24,7 @@ def _opts(orgtree, **kw):
 
 
 def test_dry_run_reads_the_example_without_errors(orgtree):
-    report = run(EXAMPLE.read_bytes(), _opts(orgtree))
+    report = run(EXAMPLE.read_bytes(), _opts(orgtree), actor=orgtree.admin)
     assert report.errors == []
     assert (report.rows, report.new, report.categories) == (7, 7, 3)
     assert report.year == 2026
@@ -48,7 +48,7 @@ def test_dry_run_reads_the_example_without_errors(orgtree):
 
 
 def test_commit_writes_the_ledger_as_the_workbook_says(orgtree):
-    report = run(EXAMPLE.read_bytes(), _opts(orgtree), commit=True)
+    report = run(EXAMPLE.read_bytes(), _opts(orgtree), actor=orgtree.admin, commit=True)
     assert report.committed and report.errors == []
     plan = Plan.objects.get(name=PLAN, year=2026)
     assert list(Category.objects.filter(plan=plan).values_list("name", flat=True)) == [
@@ -101,10 +101,10 @@ def test_commit_writes_the_ledger_as_the_workbook_says(orgtree):
 
 
 def test_reimporting_the_same_file_changes_nothing(orgtree):
-    run(EXAMPLE.read_bytes(), _opts(orgtree), commit=True)
+    run(EXAMPLE.read_bytes(), _opts(orgtree), actor=orgtree.admin, commit=True)
     versions = dict(Task.objects.values_list("no", "version"))
     audit_count = AuditRecord.objects.count()
-    again = run(EXAMPLE.read_bytes(), _opts(orgtree), commit=True)
+    again = run(EXAMPLE.read_bytes(), _opts(orgtree), actor=orgtree.admin, commit=True)
     assert (again.new, again.changed, again.unchanged) == (0, 0, 7)
     assert again.created == {"units": [], "people": []}
     assert dict(Task.objects.values_list("no", "version")) == versions
@@ -114,7 +114,7 @@ def test_reimporting_the_same_file_changes_nothing(orgtree):
 
 def test_numbering_restarting_in_each_section_imports_the_same_tasks(orgtree):
     data = example_restarting_numbering(EXAMPLE)
-    report = run(data, _opts(orgtree), commit=True)
+    report = run(data, _opts(orgtree), actor=orgtree.admin, commit=True)
     assert report.errors == []
     assert (report.rows, report.new, report.categories) == (7, 7, 3)
     plan = Plan.objects.get(name=PLAN)
@@ -126,7 +126,7 @@ def test_numbering_restarting_in_each_section_imports_the_same_tasks(orgtree):
         Task.objects.get(plan=plan, title="主体工程开工").parent.title
         == "济南东站综合枢纽配套道路建设"
     )
-    again = run(data, _opts(orgtree), commit=True)
+    again = run(data, _opts(orgtree), actor=orgtree.admin, commit=True)
     assert (again.new, again.changed, again.unchanged) == (0, 0, 7)
 
 

@@ -16,22 +16,19 @@ from luoshi.ledger.importer.service import Options, run, translate_reason, workb
 from luoshi.ledger.models import ImportBatch
 
 from .workbook_factory import workbook
+from .workbooks import task
 
 GOOD_UNIT = "甲局一处"
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
-def _row(no, title, unit, deadline, target=""):
-    return [no, title, "", "", unit, "", "", deadline, "", "", target, "", "", ""]
-
-
 FAULTY = [
     ["一、测试类别(4项)"],
-    _row("1", "正常任务", GOOD_UNIT, "2026-06-30"),
-    _row("2", "", GOOD_UNIT, "2026-06-30"),
-    _row("3", "日期不存在", GOOD_UNIT, "2026-02-30"),
-    _row("4", "目标不是数", GOOD_UNIT, "2026-06-30", "约三十"),
-    _row("3", "序号重复", "无此单位", "2026-06-30"),
+    task("1", "正常任务", GOOD_UNIT, "2026-06-30"),
+    task("2", "", GOOD_UNIT, "2026-06-30"),
+    task("3", "日期不存在", GOOD_UNIT, "2026-02-30"),
+    task("4", "目标不是数", GOOD_UNIT, "2026-06-30", 目标值="约三十"),
+    task("3", "序号重复", "无此单位", "2026-06-30"),
 ]
 
 
@@ -46,7 +43,15 @@ def test_every_template_is_in_the_catalogue_and_nothing_else():
 
 
 # Where each module gives a reason: the call and the position of its reason argument.
-REASON_ARG = {"DateParseError": 0, "Message": 0, "error": 3, "warn": 3, "_err": 3, "of": 3}
+REASON_ARG = {
+    "DateParseError": 0,
+    "Message": 0,
+    "error": 3,
+    "warn": 3,
+    "_err": 3,
+    "of": 3,
+    "refuse": 3,
+}
 
 
 def _reason_args(module):
@@ -166,7 +171,7 @@ def test_workbook_errors_are_read_back_into_templates():
 )
 def test_a_file_that_is_not_a_workbook_is_refused_in_chinese(orgtree, data, english, chinese):
     with translation.override("zh-hans"):
-        report = run(data, Options(plan_name="p", owner_unit=orgtree.office))
+        report = run(data, Options(plan_name="p", owner_unit=orgtree.office), actor=orgtree.admin)
     [error] = report.errors
     assert error["reason"].startswith(english)
     assert error["message"].startswith(chinese)
@@ -175,9 +180,14 @@ def test_a_file_that_is_not_a_workbook_is_refused_in_chinese(orgtree, data, engl
 # --- the report and the page -----------------------------------------------------------------
 
 
+def _faulty(orgtree):
+    opts = Options(plan_name="坏台账", owner_unit=orgtree.office)
+    return run(workbook(FAULTY), opts, actor=orgtree.admin)
+
+
 def test_faulty_workbook_errors_come_out_in_chinese_with_english_reasons(orgtree):
     with translation.override("zh-hans"):
-        report = run(workbook(FAULTY), Options(plan_name="坏台账", owner_unit=orgtree.office))
+        report = _faulty(orgtree)
     by_row = {}
     for e in report.errors:
         by_row.setdefault(e["row"], []).append(e)
@@ -203,7 +213,7 @@ def test_faulty_workbook_errors_come_out_in_chinese_with_english_reasons(orgtree
 
 def test_messages_follow_the_active_language(orgtree):
     with translation.override("en"):
-        report = run(workbook(FAULTY), Options(plan_name="坏台账", owner_unit=orgtree.office))
+        report = _faulty(orgtree)
     assert all(e["message"] == e["reason"] for e in report.errors + report.warnings)
 
 
@@ -227,6 +237,8 @@ def test_preview_page_shows_the_reasons_in_chinese(orgtree, client):
     assert "缺少任务名称" in html
     assert "分类标明4项任务" in html
     assert "impossible date" not in html and "title is missing" not in html
-    # The stored summary keeps the English reasons.
+    # The summary keeps the English reasons; showing the preview stored nothing.
+    summary = page.context["report"].summary()
+    assert "impossible date 2026-02-30" in {e["reason"] for e in summary["errors"]}
     batch.refresh_from_db()
-    assert "impossible date 2026-02-30" in {e["reason"] for e in batch.report["errors"]}
+    assert batch.report == {} and batch.mapping == {}

@@ -3,17 +3,20 @@ so a change that queries per row fails here."""
 
 import pytest
 
+from luoshi.core.actors import system_actor
 from luoshi.ledger import services
 
 
 @pytest.fixture
 def ledger(orgtree):
-    plan = services.create_plan(None, name="台账页计划", year=2026, owner_unit=orgtree.office)
+    plan = services.create_plan(
+        actor=system_actor(), name="台账页计划", year=2026, owner_unit=orgtree.office
+    )
     for i in range(60):
         unit = orgtree.a1 if i % 2 else orgtree.b1
         services.create_task(
-            None,
             plan,
+            actor=system_actor(),
             title=f"任务{i:02d}",
             responsible_units=[unit],
             cooperating_units=[orgtree.b1],

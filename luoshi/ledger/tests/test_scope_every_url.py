@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from luoshi.core.actors import system_actor
 from luoshi.ledger import services
 from luoshi.ledger.models import Assignment, ImportBatch, Milestone, Task
 
@@ -94,12 +95,18 @@ def walk(resolver, prefix="", ns=None):
 
 @pytest.fixture
 def b_world(orgtree):
-    plan = services.create_plan(None, name="乙计划", year=2026, owner_unit=orgtree.b)
-    task = services.create_task(
-        None, plan, title="乙局机密任务", responsible_units=[orgtree.b1], owner=orgtree.reporter_b
+    plan = services.create_plan(
+        actor=system_actor(), name="乙计划", year=2026, owner_unit=orgtree.b
     )
-    ms = services.create_milestone(None, task, date="2026-05-01", name="乙节点")
-    services.deploy_plan(None, plan)
+    task = services.create_task(
+        plan,
+        actor=system_actor(),
+        title="乙局机密任务",
+        responsible_units=[orgtree.b1],
+        owner=orgtree.reporter_b,
+    )
+    ms = services.create_milestone(task, actor=system_actor(), date="2026-05-01", name="乙节点")
+    services.deploy_plan(plan, actor=system_actor())
     assignment = Assignment.objects.get(task=task)
     batch = ImportBatch.objects.create(
         plan_name="乙计划",
@@ -108,14 +115,13 @@ def b_world(orgtree):
         sha256="0" * 64,
         uploaded_by=orgtree.reporter_b,
     )
-    from luoshi.dispatch import attachments as dispatch_attachments
     from luoshi.dispatch import services as dispatch
 
     dispatch.open_due_cycles()
     slot = task.slots.get()
-    report = dispatch.start_report(orgtree.reporter_b, slot)
-    attachment = dispatch_attachments.add_attachment(
-        orgtree.reporter_b, report, "乙附件.pdf", b"%PDF-1.4\n%%EOF\n"
+    report, _ = dispatch.start_report(slot, actor=orgtree.reporter_b)
+    attachment = dispatch.add_attachment(
+        report, "乙附件.pdf", b"%PDF-1.4\n%%EOF\n", actor=orgtree.reporter_b
     )
     from luoshi.notify import services as notify
 

@@ -4,10 +4,10 @@ import io
 
 import openpyxl
 
-from luoshi.demo.workbooks import HEADER  # the usual 14 columns of a bureau ledger
+from luoshi.ledger.exporter import LEDGER_HEADER  # the usual 14 columns of a bureau ledger
 
 
-def workbook(rows, *, title="2026年测试重点工作任务台账", header=HEADER, merges=()) -> bytes:
+def workbook(rows, *, title="2026年测试重点工作任务台账", header=LEDGER_HEADER, merges=()) -> bytes:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "台账"

@@ -9,26 +9,12 @@ from pathlib import Path
 import openpyxl
 
 from luoshi.core.xlsx import SheetData
+from luoshi.ledger.exporter import LEDGER_HEADER
 
 DATA = Path(__file__).parent / "data"
 EXAMPLE = DATA / "ledger-example.xlsx"
 
-HEADER = [
-    "序号",
-    "任务名称",
-    "具体内容",
-    "牵头领导",
-    "责任单位",
-    "配合单位",
-    "责任人",
-    "完成时限",
-    "时间节点",
-    "是否重点",
-    "目标值",
-    "计量单位",
-    "调度频次",
-    "备注",
-]
+HEADER = list(LEDGER_HEADER)
 TITLE = "2026年市交通运输局重点工作任务台账"
 
 

@@ -102,14 +102,14 @@ def test_the_setting_turns_digests_off(person, mailoutbox, settings):
 
 
 def test_a_person_may_turn_digests_off_per_channel(person, mailoutbox):
-    services.set_preference(person, email_digest=False)
+    services.set_preference(person, actor=person, email_digest=False)
     for i in range(3):
         assert not _remind(person, i).digestible
     assert services.deliver_due()["sent"] == 3
 
 
 def test_the_digest_time_is_the_persons(person):
-    services.set_preference(person, digest_time=dt.time(14, 0))
+    services.set_preference(person, actor=person, digest_time=dt.time(14, 0))
     msg = _remind(person, 1)
     local = msg.next_attempt_at.astimezone(dt.timezone(dt.timedelta(hours=8)))
     assert local.time() == dt.time(14, 0)

@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, reverse
 
-from luoshi.notify import context_processors, services, urls
+from luoshi.notify import access, context_processors, services, urls
 from luoshi.notify.models import Message
 
 
@@ -51,7 +51,7 @@ def test_anonymous_is_sent_to_log_in(client):
 def test_the_inbox_shows_ones_own_messages_unread_first(orgtree, client):
     mine = _inbox(orgtree.reporter_a, 3)
     _inbox(orgtree.reporter_b, 1, prefix="乙局机密")
-    services.mark_read(orgtree.reporter_a, message_id=mine[2].pk)  # the newest, now read
+    services.mark_read(mine[2].pk, actor=orgtree.reporter_a)  # the newest, now read
     client.force_login(orgtree.reporter_a)
     resp = client.get("/inbox/")
     assert resp.status_code == 200
@@ -91,7 +91,7 @@ def test_mark_read_needs_post_and_csrf(orgtree, csrf_client):
     assert resp.status_code == 302 and resp["Location"] == "/inbox/"
     msg.refresh_from_db()
     assert msg.read_at is not None
-    assert services.unread_count(orgtree.reporter_a) == 0
+    assert access.unread_count(orgtree.reporter_a) == 0
 
 
 def test_open_marks_read_and_follows_the_link(orgtree, csrf_client):
@@ -129,7 +129,7 @@ def test_non_inbox_messages_are_not_in_the_inbox(orgtree, client):
     assert "邮件" not in client.get("/inbox/").content.decode()
     email = Message.objects.get(channel="email")
     with pytest.raises(Message.DoesNotExist):
-        services.mark_read(orgtree.reporter_a, message_id=email.pk)
+        services.mark_read(email.pk, actor=orgtree.reporter_a)
 
 
 def test_mark_all_read(orgtree, csrf_client):
@@ -137,7 +137,7 @@ def test_mark_all_read(orgtree, csrf_client):
     [theirs] = _inbox(orgtree.reporter_b, 1, prefix="乙")
     resp = csrf_client.post("/inbox/read-all/", {"csrfmiddlewaretoken": _token(csrf_client)})
     assert resp.status_code == 302
-    assert services.unread_count(orgtree.reporter_a) == 0
+    assert access.unread_count(orgtree.reporter_a) == 0
     theirs.refresh_from_db()
     assert theirs.read_at is None
     assert "/inbox/read-all/" not in csrf_client.get("/inbox/").content.decode()
@@ -145,9 +145,9 @@ def test_mark_all_read(orgtree, csrf_client):
 
 def test_reading_again_keeps_the_first_read_time(orgtree):
     [msg] = _inbox(orgtree.reporter_a, 1)
-    first = services.mark_read(orgtree.reporter_a, message_id=msg.pk).read_at
+    first = services.mark_read(msg.pk, actor=orgtree.reporter_a).read_at
     Message.objects.filter(pk=msg.pk).update(read_at=first - dt.timedelta(hours=1))
-    again = services.mark_read(orgtree.reporter_a, message_id=msg.pk).read_at
+    again = services.mark_read(msg.pk, actor=orgtree.reporter_a).read_at
     assert again == first - dt.timedelta(hours=1)
 
 
@@ -163,7 +163,7 @@ def test_the_unread_badge(orgtree, django_assert_num_queries):
 
     request.user = AnonymousUser()
     assert context_processors.inbox(request) == {}
-    assert services.unread_count(AnonymousUser()) == 0
+    assert access.unread_count(AnonymousUser()) == 0
 
 
 def test_message_text_is_escaped(orgtree, client):

@@ -4,6 +4,7 @@ shown back, a test message sent on request; messages and attempts are read-only.
 import pytest
 from django.contrib.messages import get_messages
 
+from luoshi.core.actors import system_actor
 from luoshi.core.errors import OutOfScope, RuleViolation
 from luoshi.core.models import AuditRecord
 from luoshi.notify import services
@@ -50,7 +51,7 @@ def test_adding_a_robot_is_audited_without_credentials(root, client, robot):
 
 def test_the_secret_is_never_shown_and_kept_when_left_empty(root, client, robot):
     endpoint = services.create_endpoint(
-        None, name="群", kind="dingtalk", url=robot.url, secret="SECkeep-me"
+        actor=system_actor(), name="群", kind="dingtalk", url=robot.url, secret="SECkeep-me"
     )
     page = client.get(f"{LIST}{endpoint.pk}/change/").content.decode()
     assert "SECkeep-me" not in page and "ding-token-456" not in client.get(LIST).content.decode()
@@ -79,7 +80,7 @@ def test_send_test_message_action(root, client, robot):
     robot.kind = "dingtalk"
     robot.secret = "SECtest"
     endpoint = services.create_endpoint(
-        None, name="群", kind="dingtalk", url=robot.url, secret="SECtest"
+        actor=system_actor(), name="群", kind="dingtalk", url=robot.url, secret="SECtest"
     )
     resp = client.post(
         LIST, {"action": "send_test_message", "_selected_action": [endpoint.pk]}, follow=True
@@ -96,7 +97,9 @@ def test_send_test_message_action(root, client, robot):
 def test_a_failing_test_message_is_reported_and_not_retried(root, client, robot):
     robot.kind = "wecom"
     robot.reply(200, {"errcode": 93000, "errmsg": "invalid webhook url"})
-    endpoint = services.create_endpoint(None, name="群", kind="wecom", url=robot.url)
+    endpoint = services.create_endpoint(
+        actor=system_actor(), name="群", kind="wecom", url=robot.url
+    )
     resp = client.post(
         LIST, {"action": "send_test_message", "_selected_action": [endpoint.pk]}, follow=True
     )
@@ -107,7 +110,7 @@ def test_a_failing_test_message_is_reported_and_not_retried(root, client, robot)
 
 def test_a_switched_off_robot_is_not_tested(root, robot):
     endpoint = services.create_endpoint(
-        None, name="群", kind="wecom", url=robot.url, is_active=False
+        actor=system_actor(), name="群", kind="wecom", url=robot.url, is_active=False
     )
     with pytest.raises(RuleViolation):
         services.send_test(endpoint, actor=root)
@@ -129,18 +132,18 @@ def test_messages_and_attempts_are_read_only(root, client, orgtree):
 def test_only_admins_and_the_units_admins_manage_robots(orgtree):
     url = "https://oapi.dingtalk.com/robot/send?access_token=t"
     own = services.create_endpoint(
-        orgtree.unitadmin_a, name="甲", kind="dingtalk", url=url, unit=orgtree.a
+        actor=orgtree.unitadmin_a, name="甲", kind="dingtalk", url=url, unit=orgtree.a
     )
     with pytest.raises(OutOfScope):
         services.create_endpoint(
-            orgtree.unitadmin_a, name="乙", kind="dingtalk", url=url, unit=orgtree.b
+            actor=orgtree.unitadmin_a, name="乙", kind="dingtalk", url=url, unit=orgtree.b
         )
     with pytest.raises(OutOfScope):
-        services.create_endpoint(orgtree.unitadmin_a, name="市", kind="dingtalk", url=url)
+        services.create_endpoint(actor=orgtree.unitadmin_a, name="市", kind="dingtalk", url=url)
     with pytest.raises(OutOfScope):
-        services.update_endpoint(orgtree.unitadmin_a, own, unit=orgtree.b)
+        services.update_endpoint(own, actor=orgtree.unitadmin_a, unit=orgtree.b)
     with pytest.raises(OutOfScope):
-        services.update_endpoint(orgtree.reporter_a, own, name="改")
-    services.update_endpoint(orgtree.admin, own, url=url.replace("=t", "=rotated"))
+        services.update_endpoint(own, actor=orgtree.reporter_a, name="改")
+    services.update_endpoint(own, actor=orgtree.admin, url=url.replace("=t", "=rotated"))
     record = AuditRecord.objects.filter(action="update").get()
     assert record.changes == {"url_credential": ["***", "*** (changed)"]}

@@ -4,7 +4,7 @@ change rolls back."""
 import pytest
 from django.db import transaction
 
-from luoshi.notify import services
+from luoshi.notify import access, services
 from luoshi.notify.models import Channel, Message, Status, WebhookEndpoint
 
 
@@ -50,7 +50,7 @@ def test_a_rolled_back_change_notifies_nobody(orgtree):
 def test_inbox_messages_are_delivered_at_once(orgtree):
     [msg] = _notify(orgtree.reporter_a, url="/tasks/1/")
     assert msg.status == Status.SENT and msg.sent_at and msg.read_at is None
-    assert services.unread_count(orgtree.reporter_a) == 1
+    assert access.unread_count(orgtree.reporter_a) == 1
 
 
 def test_the_subject_is_one_bounded_line(orgtree):

@@ -18,9 +18,12 @@ def test_unit_admin_manages_own_subtree_only(orgtree):
     resp = c.post("/api/units/", {"name": "甲局二处", "parent": orgtree.a.pk, "kind": "division"})
     assert resp.status_code == 201
     assert c.post("/api/units/", {"name": "乙局二处", "parent": orgtree.b.pk}).status_code == 403
-    resp = c.patch(f"/api/people/{orgtree.reporter_a.pk}/", {"title": "副科长"})
+    resp = c.patch(f"/api/people/{orgtree.reporter_a.pk}/", {"title": "副科长", "version": 1})
     assert resp.status_code == 200 and resp.json()["title"] == "副科长"
-    assert c.patch(f"/api/people/{orgtree.reporter_b.pk}/", {"title": "x"}).status_code == 404
+    assert (
+        c.patch(f"/api/people/{orgtree.reporter_b.pk}/", {"title": "x", "version": 1}).status_code
+        == 404
+    )
     rec = AuditRecord.objects.filter(object_type="org.person").order_by("-id").first()
     assert rec.changes == {"title": ["", "副科长"]}
 
@@ -30,4 +33,7 @@ def test_reporter_sees_own_unit_and_people(orgtree):
     assert [u["name"] for u in c.get("/api/units/").json()["results"]] == ["甲局一处"]
     people = {p["full_name"] for p in c.get("/api/people/").json()["results"]}
     assert "乙填报" not in people and "甲填报" in people
-    assert c.patch(f"/api/people/{orgtree.reporter_a.pk}/", {"title": "x"}).status_code == 403
+    assert (
+        c.patch(f"/api/people/{orgtree.reporter_a.pk}/", {"title": "x", "version": 1}).status_code
+        == 403
+    )

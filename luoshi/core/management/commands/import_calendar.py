@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from luoshi.core.actors import system_actor
 from luoshi.core.arrangement import parse_notice, summarize
 from luoshi.core.calendar import load_arrangement
 
@@ -41,7 +42,9 @@ class Command(BaseCommand):
                 raise CommandError(f"cannot read {o['file']}: {exc.strerror or exc}") from exc
         try:
             arr = parse_notice(text, o["year"])
-            plan = load_arrangement(arr, source=o["source"], dry_run=o["dry_run"])
+            plan = load_arrangement(
+                arr, source=o["source"], actor=system_actor(), dry_run=o["dry_run"]
+            )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
 

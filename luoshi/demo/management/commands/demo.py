@@ -4,6 +4,7 @@ import random
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from luoshi.core.actors import system_actor
 from luoshi.demo import city, workbooks
 from luoshi.ledger import services
 from luoshi.ledger.importer.service import ImportFailed, Options, run
@@ -44,7 +45,8 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _load(self, rng):
-        units = city.build_city(rng)
+        actor = system_actor()
+        units = city.build_city(rng, actor=actor)
         # Plan 1: the bureau's 151-task ledger, as a workbook through the real importer.
         data = workbooks.bureau_ledger(rng)
         opts = Options(
@@ -53,43 +55,45 @@ class Command(BaseCommand):
             owner_unit=units[city.TRANSPORT],
         )
         try:
-            report = run(data, opts, commit=True)
+            report = run(data, opts, actor=actor, commit=True)
         except ImportFailed as exc:
             for e in exc.report.errors[:20]:
                 self.stderr.write(f"row {e['row']} {e['column']}: {e['reason']}")
             raise
         plan = Plan.objects.get(name=opts.plan_name, year=2026)
-        services.deploy_plan(None, plan)
+        services.deploy_plan(plan, actor=actor)
         pending = list(
             Assignment.objects.filter(task__plan=plan, ack="pending")
             .select_related("task", "unit")
             .order_by("id")
         )
-        services.acknowledge(None, pending[: len(pending) * 2 // 3])
+        services.acknowledge(pending[: len(pending) * 2 // 3], actor=actor)
         self.stdout.write(f"bureau ledger: {report.rows} tasks in {report.categories} categories")
         # Plans 2 and 3: the city's key work and a hundred-day campaign, entered as tasks.
-        self._city_plan(rng, units)
+        self._city_plan(rng, units, actor)
 
     @transaction.atomic
-    def _city_plan(self, rng, units):
+    def _city_plan(self, rng, units, actor):
         office = units[city.SUPERVISION_OFFICE]
         bureaus = [u for u in units.values() if u.kind == UnitKind.BUREAU and u.depth == 1]
         districts = [u for u in units.values() if u.kind == UnitKind.DISTRICT]
         plan = services.create_plan(
-            None, name="2026年市政府重点工作", year=2026, owner_unit=office, frequency="monthly"
+            actor=actor,
+            name="2026年市政府重点工作",
+            year=2026,
+            owner_unit=office,
+            frequency="monthly",
         )
         campaign = services.create_plan(
-            None,
+            actor=actor,
             name="2026年城市更新百日攻坚行动",
             year=2026,
             owner_unit=office,
             frequency="weekly",
         )
-        from luoshi.ledger.models import Category
-
         cats = [
-            Category.objects.create(plan=plan, name=n, order=i + 1)
-            for i, n in enumerate(["项目建设", "民生实事", "改革攻坚", "生态环保"])
+            services.create_category(plan, actor=actor, name=n)
+            for n in ["项目建设", "民生实事", "改革攻坚", "生态环保"]
         ]
         leaders = list(Person.objects.filter(grants__role="leader").distinct())
         start = dt.date(2026, 1, 1)
@@ -97,8 +101,8 @@ class Command(BaseCommand):
             unit = rng.choice(bureaus + districts)
             deadline = start + dt.timedelta(days=rng.randint(60, 360))
             services.create_task(
-                None,
                 plan,
+                actor=actor,
                 category=cats[i % 4],
                 title=f"市政府重点工作第{i + 1}项",
                 content="按年度目标推进",
@@ -115,8 +119,8 @@ class Command(BaseCommand):
         for i in range(20):
             unit = rng.choice(districts)
             services.create_task(
-                None,
                 campaign,
+                actor=actor,
                 title=f"老旧小区改造攻坚任务{i + 1}",
                 responsible_units=[unit],
                 owner=unit.people.first(),
@@ -124,7 +128,7 @@ class Command(BaseCommand):
                 deadline=dt.date(2026, 12, 10),
                 key_task=True,
             )
-        services.deploy_plan(None, plan)
+        services.deploy_plan(plan, actor=actor)
 
     def load_scale(self, rng, n):
         names = list(Unit.objects.filter(depth__gte=1).values_list("name", flat=True))
@@ -135,7 +139,10 @@ class Command(BaseCommand):
         data = workbooks.scale_ledger(rng, n, names, unique, ["张建国(副局长)", "李红梅(副局长)"])
         owner = Unit.objects.get(name=city.SUPERVISION_OFFICE)
         report = run(
-            data, Options(plan_name=f"规模测试台账{n}", year=2026, owner_unit=owner), commit=True
+            data,
+            Options(plan_name=f"规模测试台账{n}", year=2026, owner_unit=owner),
+            actor=system_actor(),
+            commit=True,
         )
         self.stdout.write(f"scale ledger: {report.rows} tasks")
 

@@ -3,7 +3,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from luoshi.ledger.importer.service import ImportFailed, Options, run
+from luoshi.core.actors import system_actor
+from luoshi.core.importing import ImportFailed
+from luoshi.ledger.importer.service import Options, run
 from luoshi.org.models import Unit
 
 
@@ -39,9 +41,10 @@ class Command(BaseCommand):
             year=o["year"],
             owner_unit=owner,
             create_missing=o["create_missing"],
+            filename=path.name,
         )
         try:
-            report = run(path.read_bytes(), opts, commit=o["commit"])
+            report = run(path.read_bytes(), opts, actor=system_actor(), commit=o["commit"])
         except ImportFailed as exc:
             report = exc.report
         if o["json"]:

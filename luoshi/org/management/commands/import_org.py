@@ -1,10 +1,11 @@
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from luoshi.org.importer import OrgImportFailed, import_people, import_units
+from luoshi.core.actors import system_actor
+from luoshi.core.importing import ImportFailed
+from luoshi.org.importer import Options, run
 
 
 class Command(BaseCommand):
@@ -20,16 +21,17 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"no such file: {path}")
-        fn = import_units if what == "units" else import_people
         try:
-            report = fn(path.read_bytes(), path.name, commit=commit)
-        except OrgImportFailed as exc:
+            report = run(
+                path.read_bytes(), Options(what, path.name), actor=system_actor(), commit=commit
+            )
+        except ImportFailed as exc:
             report = exc.report
         if as_json:
-            self.stdout.write(json.dumps(asdict(report), ensure_ascii=False))
+            self.stdout.write(json.dumps(report.summary(), ensure_ascii=False))
         else:
             self.stdout.write(
-                f"{report.rows} rows: {report.new} new, {report.existing} existing"
+                f"{report.rows} rows: {report.new} new, {report.unchanged} unchanged"
                 f"{' — committed' if report.committed else ''}"
             )
             for e in report.errors:
