@@ -17,7 +17,7 @@ from luoshi.org.models import Person, Unit
 from . import access, services
 from .filters import MilestoneFilter, TaskFilter
 from .history import present, task_history
-from .models import Assignment, Category, Milestone, Plan, Task
+from .models import TASK_FIELDS, Assignment, Category, Milestone, Plan, Task
 
 
 class ScopedRelated(serializers.PrimaryKeyRelatedField):
@@ -108,38 +108,12 @@ class TaskSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "plan",
-            "category",
-            "parent",
-            "no",
-            "title",
-            "content",
-            "lead_leader",
+            *TASK_FIELDS,
             "lead_leader_name",
+            "owner_name",
             "responsible_units",
             "cooperating_units",
-            "owner",
-            "owner_name",
-            "start_date",
-            "deadline",
-            "ongoing",
-            "deadline_text",
-            "key_task",
-            "target",
-            "measure",
-            "actual",
-            "frequency",
-            "status",
-            "completed_on",
-            "percent",
-            "progress",
-            "problems",
-            "next_steps",
             "last_update",
-            "notes",
-            "source_kind",
-            "source_ref",
-            "source_date",
-            "extra",
             "milestones",
             "created_at",
             "updated_at",

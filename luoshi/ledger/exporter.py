@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from luoshi.core.text import cn_number
 
-from .models import Assignment, Frequency, Milestone, Plan, Task, TaskStatus
+from .models import Assignment, Frequency, Milestone, Plan, SourceKind, Task, TaskStatus
 
 FREQ_ZH = {
     Frequency.WEEKLY: "每周",
@@ -33,6 +33,17 @@ STATUS_ZH = {
     TaskStatus.SUSPENDED: "暂缓",
     TaskStatus.CANCELLED: "已取消",
 }
+# The importer reads each of these back (importer.service.SOURCE_KINDS; any other word is
+# "other").
+SOURCE_ZH = {
+    SourceKind.INSTRUCTION: "批示",
+    SourceKind.MEETING: "会议",
+    SourceKind.PROPOSAL: "提案",
+    SourceKind.DOCUMENT: "文件",
+    SourceKind.OTHER: "其他",
+}
+# What the deadline column says for an ongoing task that has no wording of its own.
+ONGOING = "长期坚持"
 # The standard ledger layout (LEDGER_FORMAT.md): the columns a bureau's ledger carries, in
 # order. The export writes them, the demo's and the tests' workbooks are built from them.
 LEDGER_HEADER = (
@@ -51,16 +62,40 @@ LEDGER_HEADER = (
     "调度频次",
     "备注",
 )
-# The progress columns the export adds after them.
-PROGRESS_HEADER = ("进展情况", "存在问题", "下步计划", "完成%", "状态", "最近更新")
-_WIDTHS = (7, 30, 36, 14, 22, 22, 10, 12, 36, 8, 9, 8, 9, 16, 36, 24, 24, 7, 9, 12)
-COLUMNS = list(zip(LEDGER_HEADER + PROGRESS_HEADER, _WIDTHS, strict=True))  # (header, width)
+# The rest of a task the export adds after them, so that importing the export gives the same
+# tasks (the importer reads every one of these back but 最近更新, which an import sets itself).
+DETAIL_HEADER = ("开始时间", "来源", "来源文号", "交办时间")
+PROGRESS_HEADER = (
+    "进展情况",
+    "存在问题",
+    "下步计划",
+    "完成%",
+    "完成值",
+    "状态",
+    "实际完成日期",
+    "最近更新",
+)
+# Column widths: the ledger's, the details', the progress columns'.
+_WIDTHS = (7, 30, 36, 14, 22, 22, 10, 12, 36, 8, 9, 8, 9, 16, 12, 8, 18, 12)
+_WIDTHS += (36, 24, 24, 7, 9, 9, 12, 12)
+HEADERS = LEDGER_HEADER + DETAIL_HEADER + PROGRESS_HEADER
+COLUMNS = list(zip(HEADERS, _WIDTHS, strict=True))  # (header, width)
 
 
 def _person(p) -> str:
     if p is None:
         return ""
     return f"{p.full_name}({p.title})" if p.title else p.full_name
+
+
+def _milestone(m: Milestone) -> str:
+    """A milestone as the ledger writes it, "2026-06-30 开工", with its expected % when the
+    name does not say it, "2026-06-30 开工（完成30%）" (the importer reads the bracket back)."""
+    text = f"{m.date:%Y-%m-%d} {m.name}".strip()
+    pct = m.expected_percent
+    if pct is not None and f"{pct}%" not in m.name:
+        text += f"（完成{pct}%）"
+    return text
 
 
 def _sheet_name(name: str, used: set[str]) -> str:
@@ -118,11 +153,16 @@ def export_plans(plans: QuerySet[Plan], tasks: QuerySet[Task]) -> bytes:
             units[a.task_id][a.role].append(a.unit.name)
         milestones = defaultdict(list)
         for m in Milestone.objects.filter(task_id__in=ids).order_by("task_id", "date", "id"):
-            milestones[m.task_id].append(f"{m.date:%Y-%m-%d} {m.name}".strip())
-        extra_cols = list(dict.fromkeys(k for t in plan_tasks for k in (t.extra or {})))
+            milestones[m.task_id].append(_milestone(m))
+        extra_cols = [
+            k
+            for k in dict.fromkeys(k for t in plan_tasks for k in (t.extra or {}))
+            if k not in HEADERS
+        ]
         headers = [h for h, _ in COLUMNS] + extra_cols
         ws.merge_range(0, 0, 0, len(headers) - 1, f"{plan.name}", title_fmt)
-        ws.write_string(1, 0, f"填报单位:{plan.owner_unit.name}    年度:{plan.year}")
+        # "2026年": the importer finds the plan's year here.
+        ws.write_string(1, 0, f"填报单位:{plan.owner_unit.name}    年度:{plan.year}年")
         for c, h in enumerate(headers):
             ws.write_string(2, c, h, head_fmt)
         for c, (_, width) in enumerate(COLUMNS):
@@ -146,40 +186,46 @@ def export_plans(plans: QuerySet[Plan], tasks: QuerySet[Task]) -> bytes:
                     section_fmt,
                 )
                 r += 1
-            values = [
-                t.no,
-                t.title,
-                t.content,
-                _person(t.lead_leader),
-                "、".join(units[t.pk]["responsible"]),
-                "、".join(units[t.pk]["cooperating"]),
-                _person(t.owner),
-                None,
-                "；".join(milestones[t.pk]),
-                "是" if t.key_task else "否",
-                t.target,
-                t.measure,
-                FREQ_ZH.get(t.frequency, ""),
-                t.notes,
-                t.progress,
-                t.problems,
-                t.next_steps,
-                t.percent,
-                STATUS_ZH.get(t.status, ""),
-                t.last_update,
-            ] + [str((t.extra or {}).get(k, "")) for k in extra_cols]
+            by_header = {
+                "序号": t.no,
+                "任务名称": t.title,
+                "具体内容": t.content,
+                "牵头领导": _person(t.lead_leader),
+                "责任单位": "、".join(units[t.pk]["responsible"]),
+                "配合单位": "、".join(units[t.pk]["cooperating"]),
+                "责任人": _person(t.owner),
+                # A date, or the wording of a task without one (长期坚持 when ongoing).
+                "完成时限": t.deadline
+                or ((t.deadline_text or ONGOING) if t.ongoing else t.deadline_text),
+                "时间节点": "；".join(milestones[t.pk]),
+                "是否重点": "是" if t.key_task else "否",
+                "目标值": t.target,
+                "计量单位": t.measure,
+                "调度频次": FREQ_ZH.get(t.frequency, ""),
+                "备注": t.notes,
+                "开始时间": t.start_date,
+                "来源": SOURCE_ZH.get(t.source_kind, ""),
+                "来源文号": t.source_ref,
+                "交办时间": t.source_date,
+                "进展情况": t.progress,
+                "存在问题": t.problems,
+                "下步计划": t.next_steps,
+                "完成%": t.percent,
+                "完成值": t.actual,
+                "状态": STATUS_ZH.get(t.status, ""),
+                "实际完成日期": t.completed_on,
+                "最近更新": t.last_update,
+            }
+            values = [by_header[h] for h in HEADERS] + [
+                str((t.extra or {}).get(k, "")) for k in extra_cols
+            ]
             for c, v in enumerate(values):
-                if c == 7:  # 完成时限
-                    if t.deadline:
-                        ws.write_datetime(r, c, _as_datetime(t.deadline), date_fmt)
-                    else:
-                        ws.write_string(
-                            r, c, "长期坚持" if t.ongoing else t.deadline_text, cell_fmt
-                        )
-                elif v is None or v == "":
+                if v is None or v == "":
                     ws.write_blank(r, c, None, cell_fmt)
                 elif isinstance(v, dt.datetime):
                     ws.write_datetime(r, c, _as_datetime(timezone.localtime(v).date()), date_fmt)
+                elif isinstance(v, dt.date):
+                    ws.write_datetime(r, c, _as_datetime(v), date_fmt)
                 elif isinstance(v, int | float | Decimal):
                     ws.write_number(r, c, float(v), cell_fmt)
                 else:

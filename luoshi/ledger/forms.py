@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from luoshi.core.forms import VersionedFormMixin
 from luoshi.org.models import Person, Unit
 
-from .models import Category, Milestone, Plan, Task
+from .models import TASK_FIELDS, TASK_FORM_EXCLUDED, Category, Milestone, Plan, Task
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -46,30 +46,7 @@ class TaskForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
 
     class Meta:
         model = Task
-        fields = [
-            "category",
-            "parent",
-            "no",
-            "title",
-            "content",
-            "lead_leader",
-            "owner",
-            "start_date",
-            "deadline",
-            "ongoing",
-            "key_task",
-            "target",
-            "measure",
-            "actual",
-            "frequency",
-            "status",
-            "completed_on",
-            "percent",
-            "source_kind",
-            "source_ref",
-            "source_date",
-            "notes",
-        ]
+        fields = [f for f in TASK_FIELDS if f not in TASK_FORM_EXCLUDED]
         widgets = {
             "start_date": DATE,
             "deadline": DATE,

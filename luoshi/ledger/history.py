@@ -102,6 +102,15 @@ class Row(NamedTuple):
     after: str
 
 
+def _bucket(name: str) -> str | None:
+    """Which kind of object a recorded field's ids name, if any."""
+    if name in PEOPLE:
+        return "person"
+    if name in UNITS:
+        return "unit"
+    return {"category": "category", "parent": "task"}.get(name)
+
+
 def present(records) -> list[dict]:
     """For each record: {"record", "subject" (what it is about, when not the task itself),
     "fields" (the changed fields' names), "rows" (Row(label, before, after), one per field)}."""
@@ -117,17 +126,7 @@ def present(records) -> list[dict]:
         for name, pair in _changes(r):
             for v in pair:
                 values = v if isinstance(v, list) else [v]
-                bucket = (
-                    "person"
-                    if name in PEOPLE
-                    else "unit"
-                    if name in UNITS
-                    else "category"
-                    if name == "category"
-                    else "task"
-                    if name == "parent"
-                    else None
-                )
+                bucket = _bucket(name)
                 if bucket:
                     ids[bucket].update(x for x in values if isinstance(x, int))
                 if name == REACHED and isinstance(v, dict):  # {milestone id: date}
@@ -158,17 +157,7 @@ def present(records) -> list[dict]:
             return f"{moment:%Y-%m-%d %H:%M}"
         if isinstance(value, bool):
             return _("yes") if value else _("no")
-        bucket = (
-            "person"
-            if name in PEOPLE
-            else "unit"
-            if name in UNITS
-            else "category"
-            if name == "category"
-            else "task"
-            if name == "parent"
-            else None
-        )
+        bucket = _bucket(name)
         if bucket:
             values = value if isinstance(value, list) else [value]
             return "、".join(str(names[bucket].get(v, v)) for v in values)

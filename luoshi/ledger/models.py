@@ -94,6 +94,42 @@ class SourceKind(models.TextChoices):
     OTHER = "other", _("other")
 
 
+# A task's own fields as people and services change them (its units, milestones and hand-offs
+# are related rows). Services, the API, the form, the importer and history read this one list.
+TASK_FIELDS = (
+    "category",
+    "parent",
+    "no",
+    "title",
+    "content",
+    "lead_leader",
+    "owner",
+    "start_date",
+    "deadline",
+    "ongoing",
+    "deadline_text",
+    "key_task",
+    "target",
+    "measure",
+    "actual",
+    "frequency",
+    "status",
+    "completed_on",
+    "percent",
+    "progress",
+    "problems",
+    "next_steps",
+    "notes",
+    "source_kind",
+    "source_ref",
+    "source_date",
+    "extra",
+)
+# Kept out of the task form: the deadline's wording follows the date, progress comes from
+# accepted reports, extra columns from the workbook.
+TASK_FORM_EXCLUDED = ("deadline_text", "progress", "problems", "next_steps", "extra")
+
+
 class Task(Versioned):
     """The unit of accountability. `key` identifies it within its plan across re-imports
     (the No., or category|No. when numbering restarts per category)."""

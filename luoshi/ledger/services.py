@@ -19,38 +19,9 @@ from luoshi.org.models import Unit
 
 from . import rules
 from .access import can_acknowledge, can_assign_owner, require_manage_plan
-from .models import Assignment, Category, Milestone, Plan, Task, TaskStatus
+from .models import TASK_FIELDS, Assignment, Category, Milestone, Plan, Task, TaskStatus
 
 PLAN_FIELDS = ("name", "year", "owner_unit", "frequency", "description", "numbering")
-TASK_FIELDS = (
-    "category",
-    "parent",
-    "no",
-    "title",
-    "content",
-    "lead_leader",
-    "owner",
-    "start_date",
-    "deadline",
-    "ongoing",
-    "deadline_text",
-    "key_task",
-    "target",
-    "measure",
-    "actual",
-    "frequency",
-    "status",
-    "completed_on",
-    "percent",
-    "progress",
-    "problems",
-    "next_steps",
-    "notes",
-    "source_kind",
-    "source_ref",
-    "source_date",
-    "extra",
-)
 MILESTONE_FIELDS = ("date", "name", "expected_percent", "reached_on")
 
 

@@ -37,17 +37,6 @@ from .models import Person, RoleGrant, Unit
 from .scope import scope_for
 
 UNIT_FIELDS = ("name", "short_name", "code", "kind", "sort_key", "is_active")
-PERSON_FIELDS = (
-    "username",
-    "full_name",
-    "title",
-    "unit",
-    "phone",
-    "email",
-    "is_active",
-    "is_staff",
-    "is_superuser",
-)
 
 
 class GrantFormSet(BaseInlineFormSet):
@@ -194,12 +183,7 @@ class PersonAdmin(ServiceAdminMixin, UserAdmin):
             None,
             {
                 "fields": (
-                    "username",
-                    "full_name",
-                    "title",
-                    "unit",
-                    "phone",
-                    "email",
+                    *services.PROFILE_FIELDS,
                     "usable_password",
                     "password1",
                     "password2",
@@ -232,7 +216,7 @@ class PersonAdmin(ServiceAdminMixin, UserAdmin):
             )
             adopt(obj, person)
             return
-        fields = changed_fields(form, PERSON_FIELDS)
+        fields = changed_fields(form, services.PERSON_FIELDS)
         if fields:
             person = services.update_person(
                 Person.objects.get(pk=obj.pk),

@@ -40,12 +40,7 @@ class PersonSerializer(serializers.ModelSerializer):
         model = Person
         fields = [
             "id",
-            "username",
-            "full_name",
-            "title",
-            "unit",
-            "phone",
-            "email",
+            *services.PROFILE_FIELDS,
             "is_active",
             "roles",
             "version",

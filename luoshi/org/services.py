@@ -52,18 +52,14 @@ def unit_snapshot(u: Unit) -> dict:
     }
 
 
+# A person's fields as services change them; the admin and the API read these lists.
+PROFILE_FIELDS = ("username", "full_name", "title", "unit", "phone", "email")
+ACCOUNT_FLAGS = ("is_staff", "is_superuser")  # set only by administrators (the admin site)
+PERSON_FIELDS = (*PROFILE_FIELDS, "is_active", *ACCOUNT_FLAGS)
+
+
 def person_snapshot(p: Person) -> dict:
-    return {
-        "username": p.username,
-        "full_name": p.full_name,
-        "title": p.title,
-        "unit": p.unit_id,
-        "phone": p.phone,
-        "email": p.email,
-        "is_active": p.is_active,
-        "is_superuser": p.is_superuser,
-        "is_staff": p.is_staff,
-    }
+    return {f: p.unit_id if f == "unit" else getattr(p, f) for f in PERSON_FIELDS}
 
 
 def _check_manages(actor, unit: Unit | None) -> None:

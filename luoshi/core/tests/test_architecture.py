@@ -238,7 +238,7 @@ def test_a_sound_project_keeps_the_contracts(tmp_path):
             id="core-reaches-demo-through-urls",
         ),
         pytest.param(
-            {f"{FAKE}.supervision": ""},
+            {f"{FAKE}.evaluation": ""},  # a stage not yet given its place in the list
             "not listed as layers",
             id="new-app-not-placed",
         ),

@@ -61,6 +61,12 @@ CATALOGUE: tuple[str, ...] = (
     gettext_noop("target unit %(unit)s differs from measure %(measure)s"),
     gettext_noop("several targets for one task (%(first)s, %(second)s)"),
     gettext_noop("year unknown: give the plan's year"),
+    gettext_noop("percent complete is not a number: write 55%%, 55 or 0.55"),
+    gettext_noop("percent complete %(value)s is not between 0 and 100"),
+    gettext_noop("actual is not a number"),
+    gettext_noop("actual's unit %(unit)s differs from measure %(measure)s"),
+    gettext_noop("a date is needed here, not ongoing work"),
+    gettext_noop("start %(start)s is after the deadline %(deadline)s"),
     # luoshi.ledger.importer.service
     gettext_noop("no sheet has a ledger header row (序号, 任务名称, 责任单位 …)"),
     gettext_noop("the plan's year is not in the title: give it"),

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from luoshi.core.text import cell_text, cn_int, header_key
 from luoshi.core.xlsx import SheetData, fill_merged
@@ -59,6 +59,12 @@ TARGET_NOT_NUMBER = "target is not a number"
 TARGET_UNIT = "target unit %(unit)s differs from measure %(measure)s"
 SEVERAL_TARGETS = "several targets for one task (%(first)s, %(second)s)"
 YEAR_UNKNOWN = "year unknown: give the plan's year"
+PERCENT_NOT_NUMBER = "percent complete is not a number: write 55%%, 55 or 0.55"
+PERCENT_OUT_OF_RANGE = "percent complete %(value)s is not between 0 and 100"
+ACTUAL_NOT_NUMBER = "actual is not a number"
+ACTUAL_UNIT = "actual's unit %(unit)s differs from measure %(measure)s"
+DATE_NOT_ONGOING = "a date is needed here, not ongoing work"
+START_AFTER_DEADLINE = "start %(start)s is after the deadline %(deadline)s"
 
 # Every template a RowError can carry: these and the date readers'.
 TEMPLATES: tuple[str, ...] = (
@@ -81,6 +87,12 @@ TEMPLATES: tuple[str, ...] = (
     TARGET_UNIT,
     SEVERAL_TARGETS,
     YEAR_UNKNOWN,
+    PERCENT_NOT_NUMBER,
+    PERCENT_OUT_OF_RANGE,
+    ACTUAL_NOT_NUMBER,
+    ACTUAL_UNIT,
+    DATE_NOT_ONGOING,
+    START_AFTER_DEADLINE,
 )
 
 
@@ -151,6 +163,10 @@ class ParsedTask:
     status: str | None = None  # done / in_progress / not_started / suspended / cancelled
     deadline_label: str = ""  # "5月底前动工" -> "动工"
     rows: list[int] = field(default_factory=list)  # every Excel row the task was read from
+    start_date: dt.date | None = None
+    percent: int | None = None  # % complete, 0-100
+    actual: Decimal | None = None
+    completed_on: dt.date | None = None
 
 
 @dataclass
@@ -226,6 +242,10 @@ _ALIASES: dict[str, str] = {
         "截止时间|截止日期|时限|计划完成时间|办理时限|完成时限要求|deadline|due|duedate|"
         "completiondate|dueby"
     ),
+    "start_date": (
+        "计划开始时间|开始时间|开工时间|计划开工时间|开始日期|计划开始日期|开工日期|计划开工日期|"
+        "启动时间|实施开始时间|起始时间|start|startdate|starton|plannedstart"
+    ),
     "milestones": (
         "时间节点|阶段目标|节点安排|进度安排|时间节点安排|阶段性目标|节点目标|阶段安排|"
         "时序进度|时间进度安排|进度计划|milestones|milestone"
@@ -233,6 +253,22 @@ _ALIASES: dict[str, str] = {
     "key_task": ("是否重点|重点|是否重点任务|重点事项|是否为重点|key|keytask|priority"),
     "target": ("目标值|目标任务量|目标数|目标数量|计划数|任务量|年度目标值|target|targetvalue"),
     "measure": ("计量单位|measure|unitofmeasure|uom"),
+    "actual": ("完成值|实际完成值|实际值|完成量|完成数|完成数量|实际完成量|actual|actualvalue"),
+    # % complete as a number: a cell that is not one is an error (_percent reads them). A
+    # header with "%" in it (进度（%）, the export's 完成%) says its numbers are percents.
+    "percent": (
+        "完成比例|完成率|完成%|完成(%)|进度(%)|进度%|完成进度(%)|完成进度%|形象进度(%)|形象进度%|"
+        "完成百分比|进度百分比|百分比|percent|percentcomplete|%complete|pct"
+    ),
+    # A number is the % complete, words ("主体完工") are the progress as the office puts it:
+    # they go to the task's progress text, not to an extra column.
+    "percent_or_progress": ("形象进度|工程形象进度|完成进度|进度|当前进度|总体进度|项目进度"),
+    "completed_on": (
+        "实际完成日期|实际完成时间|实际办结日期|实际办结时间|销号日期|销号时间|completedon|"
+        "datecompleted"
+    ),
+    # The export's own column: when the task last changed, which an import sets itself.
+    "last_update": ("最近更新|lastupdate|lastupdated"),
     "frequency": (
         "调度频次|报送频次|报送频率|调度频率|更新频次|报送周期|调度周期|frequency|"
         "reportingfrequency"
@@ -282,6 +318,9 @@ _STEMS: tuple[tuple[str, str], ...] = (
     ("责任处室", "responsible_units"),
     ("责任人", "owner"),
     ("联系人", "owner"),
+    ("开始时间", "start_date"),
+    ("开工时间", "start_date"),
+    ("开始日期", "start_date"),
     ("时限", "deadline"),
     ("完成时间", "deadline"),
     ("节点", "milestones"),
@@ -566,6 +605,65 @@ def _target(raw: object, text: str) -> tuple[Decimal | None, str, str | None]:
         return None, "", TARGET_NOT_NUMBER
 
 
+# --- % complete --------------------------------------------------------------------------
+# "55%", 55 and 0.55 (a cell formatted as a percentage holds 0.55) all read as 55. The one
+# ambiguity is a whole 1 (or 1.0): 1% or 100%? The rule:
+#   - text with a % sign is a percent ("55%", "100%");
+#   - a number above 1 is a percent (55, 55.5 -> 56, rounded half up);
+#   - a number strictly between 0 and 1 is a fraction (0.55 -> 55): a percent below 1 is too
+#     rare to be meant;
+#   - 0 is 0; a whole 1 is a fraction (100%) only when its column looks like fractions: every
+#     number in the column's task rows is between 0 and 1 (typically cells formatted as
+#     percentages) and the header does not say "%" (进度（%）, the export's 完成%, whose numbers
+#     are percents); otherwise it is 1%.
+# Anything outside 0-100 is an error; so is a cell that is not a number in a % column (in a
+# 形象进度-like column, words are progress text instead).
+_PERCENT = re.compile(r"^([+-]?\d+(?:\.\d+)?)(%?)$")
+_NO_VALUE = {"-", "—", "--", "/", "／", "无", "n/a"}
+
+
+def _number_in(raw: object, text: str) -> tuple[Decimal | None, bool]:
+    """(value, written with a % sign) of a % cell; value None when the cell is not a number."""
+    if isinstance(raw, bool):
+        return None, False
+    if isinstance(raw, int):
+        return Decimal(raw), False
+    if isinstance(raw, float):
+        return Decimal(repr(raw)), False
+    m = _PERCENT.match(unicodedata.normalize("NFKC", text).replace(" ", ""))
+    if not m:
+        return None, False
+    return Decimal(m.group(1)), bool(m.group(2))
+
+
+def _fraction_column(header: str, values: list[object]) -> bool:
+    """The column holds fractions: no "%" in its header, and every number in it is 0-1."""
+    if "%" in unicodedata.normalize("NFKC", header):
+        return False
+    numbers = []
+    for v in values:
+        n, sign = _number_in(v, cell_text(v))
+        if n is not None and not sign:
+            numbers.append(n)
+    return bool(numbers) and all(0 <= n <= 1 for n in numbers)
+
+
+def _percent(
+    raw: object, text: str, *, fractions: bool
+) -> tuple[int | None, str | None, dict | None]:
+    """(% complete, error reason, its params); (None, None, None) for a cell saying "none"."""
+    if unicodedata.normalize("NFKC", text).strip().lower() in _NO_VALUE:
+        return None, None, None
+    value, sign = _number_in(raw, text)
+    if value is None:
+        return None, PERCENT_NOT_NUMBER, None
+    if not sign and (0 < value < 1 or (value == 1 and fractions)):
+        value *= 100
+    if not 0 <= value <= 100:
+        return None, PERCENT_OUT_OF_RANGE, {"value": text}
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP)), None, None
+
+
 _STATUS_WORDS: tuple[tuple[str, str], ...] = tuple(
     (word, status)
     for status, words in (
@@ -720,6 +818,7 @@ class _Sheet:
         self.errors: list[tuple[int, int, RowError]] = []  # (row, column index, error)
         self.warnings: list[RowError] = []
         self.memo: dict[tuple, tuple[bool, object]] = {}
+        self.fractions: dict[int, bool] = {}  # % column -> holds fractions (_fraction_column)
 
     # -- reporting
     def error(
@@ -734,17 +833,11 @@ class _Sheet:
         error = self._row_error(row0, col, value, reason, params)
         self.errors.append((row0, -1 if col is None else col, error))
 
-    def warn(
-        self,
-        row0: int,
-        col: int | None,
-        value: str,
-        reason: str | Message,
-        params: dict | None = None,
-    ) -> None:
-        self.warnings.append(self._row_error(row0, col, value, reason, params))
+    def warn(self, *args, **kwargs) -> None:
+        """The same arguments as `error`; a warning does not stop the import."""
+        self.warnings.append(self._row_error(*args, **kwargs))
 
-    def _row_error(self, row0, col, value, reason, params) -> RowError:
+    def _row_error(self, row0, col, value, reason, params=None) -> RowError:
         column = self.cols.header.get(col, "") if col is not None else ""
         message = reason if isinstance(reason, Message) else Message(reason, params or {})
         return RowError.of(row0 + 1, column, value, message, self.name)
@@ -1068,10 +1161,25 @@ def _build(state: _Sheet, parsed: ParsedSheet, entries: list[_Entry]) -> None:
     if "responsible_units" not in cols.by_field and tasks:
         state.warn(parsed.header_row - 1, None, "", NO_UNIT_COLUMN)
 
+    state.fractions = {
+        c: _fraction_column(
+            cols.header.get(c, ""), [state.filled[r][c] for e in tasks for r in e.rows]
+        )
+        for name in ("percent", "percent_or_progress")
+        for c in cols.by_field.get(name, [])
+    }
     parents = {e.parent_key for e in tasks if e.parent_key}
     for e in tasks:
         task = _read_task(state, e, e.key in parents)
         parsed.tasks.append(task)
+    # The columns kept as extra fields, for the dry run to show: those with a header, and those
+    # without one ("column F") that hold something.
+    kept = {k for t in parsed.tasks for k in t.extra}
+    parsed.extra_columns = [
+        cols.header[c]
+        for c in cols.extra
+        if cols.header[c] != f"column {_col_letter(c)}" or cols.header[c] in kept
+    ]
 
     _check_counts(state, entries)
 
@@ -1305,6 +1413,18 @@ def _read_task(state: _Sheet, e: _Entry, has_children: bool) -> ParsedTask:
     if deadline is not None:
         ongoing = False
 
+    start_date = _day(state, cells, cols.first("start_date"), base, earliest=True)
+    if start_date is not None and deadline is not None and start_date > deadline:
+        start_col = cols.first("start_date")
+        state.error(
+            r0,
+            start_col,
+            "\n".join(t for _, _, t in cells(start_col)),
+            START_AFTER_DEADLINE,
+            {"start": start_date.isoformat(), "deadline": deadline.isoformat()},
+        )
+    completed_on = _day(state, cells, cols.first("completed_on"), base, earliest=False)
+
     milestones: list[ParsedMilestone] = []
     for c in cols.by_field.get("milestones", []):
         for r, v, t in cells(c):
@@ -1334,6 +1454,31 @@ def _read_task(state: _Sheet, e: _Entry, has_children: bool) -> ParsedTask:
             continue
         target, measure = value, measure or unit
 
+    actual = None
+    actual_col = cols.first("actual")
+    for r, v, t in cells(actual_col):
+        value, unit, reason = _target(v, t)
+        if reason:
+            state.error(r, actual_col, t, ACTUAL_NOT_NUMBER)
+        elif unit and measure and unit != measure:
+            state.error(r, actual_col, t, ACTUAL_UNIT, {"unit": unit, "measure": measure})
+        elif actual is None:
+            actual = value
+
+    # % complete: a % column first, then a 形象进度-like one, whose words are progress text.
+    percent, progress_words = None, []
+    for name in ("percent", "percent_or_progress"):
+        c = cols.first(name)
+        for r, v, t in cells(c):
+            value, reason, params = _percent(v, t, fractions=state.fractions.get(c, False))
+            if reason == PERCENT_NOT_NUMBER and name == "percent_or_progress":
+                label = cols.header.get(c, "")
+                progress_words.append(f"{label}：{t}" if "progress" in cols.by_field else t)
+            elif reason:
+                state.error(r, c, t, reason, params)
+            elif percent is None:
+                percent = value
+
     frequency = None
     freq_col = cols.first("frequency")
     for r, _, t in cells(freq_col):
@@ -1342,7 +1487,7 @@ def _read_task(state: _Sheet, e: _Entry, has_children: bool) -> ParsedTask:
         except DateParseError as exc:
             state.error(r, freq_col, t, exc.message)
 
-    progress = joined("progress")
+    progress = "\n".join(p for p in (joined("progress"), *progress_words) if p)
     status_col = cols.first("status")
     status_text = joined("status")
     yes_no = status_col is not None and header_key(cols.header[status_col]).startswith("是否")
@@ -1389,6 +1534,10 @@ def _read_task(state: _Sheet, e: _Entry, has_children: bool) -> ParsedTask:
         status=status,
         deadline_label=label,
         rows=[r + 1 for r in rows],
+        start_date=start_date,
+        percent=percent,
+        actual=actual,
+        completed_on=completed_on,
     )
 
 
@@ -1455,6 +1604,23 @@ def _date(
         return None
 
 
+def _day(
+    state: _Sheet, cells: Callable, col: int | None, base: dt.date | None, *, earliest: bool
+) -> dt.date | None:
+    """A start or completion date, read as deadlines are (luoshi.ledger.dates); of several
+    cells (sub-rows), the earliest or the latest."""
+    found = None
+    for r, v, t in cells(col):
+        d = _date(state, r, col, v, t, parse_date, base)
+        if d is None:
+            continue
+        if d.date is None:  # 长期坚持 and the like: no date
+            state.error(r, col, t, DATE_NOT_ONGOING)
+        elif found is None or (d.date < found if earliest else d.date > found):
+            found = d.date
+    return found
+
+
 def _milestones(
     state: _Sheet, r: int, col: int, value: object, text: str, base: dt.date | None
 ) -> list[ParsedMilestone]:
@@ -1473,4 +1639,19 @@ def _milestones(
         if specs is None:
             state.error(r, col, text, _year_reason(state, parse_milestones, arg, base, exc))
             return []
-    return [ParsedMilestone(s.date, s.name, s.expected_pct, s.text) for s in specs]
+    return [
+        ParsedMilestone(s.date, _milestone_name(s.name, s.expected_pct), s.expected_pct, s.text)
+        for s in specs
+    ]
+
+
+# "开工（完成30%）": the bracket is the milestone's expected %, not part of its name (the export
+# writes a milestone's expected % so, when its name does not say it).
+_PCT_BRACKET = re.compile(r"\s*[(（]\s*(?:完成|进度|累计)\s*(\d+(?:\.\d+)?)\s*[%％]\s*[)）]$")
+
+
+def _milestone_name(name: str, pct: float | None) -> str:
+    m = _PCT_BRACKET.search(name)
+    if m and pct is not None and float(m.group(1)) == pct:
+        return name[: m.start()]
+    return name

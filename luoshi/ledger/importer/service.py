@@ -37,6 +37,7 @@ from luoshi.org.services import split_name_title
 from .. import rules
 from ..access import can_create_plans, can_manage_plan
 from ..dates import Message
+from ..exporter import ONGOING
 from ..models import Assignment, Category, ImportBatch, Milestone, Plan, Task, TaskStatus
 from ..services import TASK_FIELDS, create_plan, task_snapshot, unit_lists_of
 from .parse import ParsedTask, RowError, parse_workbook
@@ -85,11 +86,11 @@ TEMPLATES: tuple[str, ...] = (
 )
 
 # The task's own fields an import sets: the ledger's task fields but those set apart (category,
-# parent and people, by name; units and milestones have their own tables) and those a workbook
-# does not carry. The progress ones (progress … status) only when the workbook has them.
+# parent and people, by name; units and milestones have their own tables). The start date only
+# when the sheet has a start column; the progress ones (progress … status, percent, actual,
+# completed_on) only when the workbook gives them.
 _SET_APART = ("category", "parent", "lead_leader", "owner")
-_NOT_IN_WORKBOOKS = ("start_date", "actual", "completed_on", "percent")
-PLAIN_FIELDS = tuple(f for f in TASK_FIELDS if f not in _SET_APART + _NOT_IN_WORKBOOKS)
+PLAIN_FIELDS = tuple(f for f in TASK_FIELDS if f not in _SET_APART)
 
 SOURCE_KINDS = {
     "批示": "instruction",
@@ -123,6 +124,9 @@ class Report(importing.Report):
     year: int | None = None
     categories: int = 0
     not_in_file: list[str] = field(default_factory=list)  # "No. title" of tasks left as they are
+    # The header of every column the importer does not map, kept as the tasks' extra fields:
+    # shown by the dry run so that a misread header is seen before the commit.
+    extra_columns: list[str] = field(default_factory=list)
 
     # The command line's --json object (issue #2's contract).
     SUMMARY: ClassVar[tuple[str, ...]] = (
@@ -135,6 +139,14 @@ class Report(importing.Report):
         "created",
         "committed",
     )
+
+    def summary(self) -> dict:
+        """The --json object: SUMMARY's keys as they always were, and "extra_columns" (the kept
+        columns' headers) when the file has any."""
+        out = super().summary()
+        if self.extra_columns:
+            out["extra_columns"] = list(self.extra_columns)
+        return out
 
 
 def translate_reason(template: str, params: dict | None = None) -> str:
@@ -268,6 +280,8 @@ def _status(parsed: ParsedTask) -> str | None:
         "done": TaskStatus.DONE,
         "in_progress": TaskStatus.IN_PROGRESS,
         "not_started": TaskStatus.NOT_STARTED,
+        "suspended": TaskStatus.SUSPENDED,
+        "cancelled": TaskStatus.CANCELLED,
     }.get(getattr(parsed, "status", None) or "")
 
 
@@ -295,6 +309,8 @@ def analyse(data: bytes, opts: Options, *, actor) -> tuple[Report, dict]:
     for p in parsed:
         report.errors += [_row_err(e, p.sheet) for e in p.errors]
         report.warnings += [_row_err(e, p.sheet) for e in p.warnings]
+    report.extra_columns = list(dict.fromkeys(c for p in parsed for c in p.extra_columns))
+    start_columns = {p.sheet for p in parsed if "start_date" in p.columns}
 
     plan = (
         Plan.objects.filter(name=opts.plan_name, year=year).select_related("owner_unit").first()
@@ -386,7 +402,7 @@ def analyse(data: bytes, opts: Options, *, actor) -> tuple[Report, dict]:
             "owner": people["owner"],
             "deadline": t.deadline,
             "ongoing": t.ongoing,
-            "deadline_text": t.deadline_text[:100],
+            "deadline_text": _deadline_text(t),
             "key_task": t.key_task,
             "target": t.target,
             "measure": t.measure[:20],
@@ -400,6 +416,8 @@ def analyse(data: bytes, opts: Options, *, actor) -> tuple[Report, dict]:
             "cooperating_units": unit_ids["cooperating_units"],
             "milestones": [(m.date, m.name[:300], _pct(m.expected_pct)) for m in t.milestones],
         }
+        if t.sheet in start_columns:
+            r.values["start_date"] = t.start_date
         progress = {
             "progress": t.progress,
             "problems": t.problems,
@@ -407,6 +425,8 @@ def analyse(data: bytes, opts: Options, *, actor) -> tuple[Report, dict]:
             "status": _status(t),
         }
         r.values.update({k: v for k, v in progress.items() if v})
+        numbers = {"percent": t.percent, "actual": t.actual, "completed_on": t.completed_on}
+        r.values.update({k: v for k, v in numbers.items() if v is not None})
         if (t.sheet, t.row) in error_rows:
             r.outcome = "error"
     report.unknown = {"units": list(missing_units), "people": list(missing_people)}
@@ -442,6 +462,15 @@ def analyse(data: bytes, opts: Options, *, actor) -> tuple[Report, dict]:
         "owner_unit": owner_unit,
     }
     return report, state
+
+
+def _deadline_text(t: ParsedTask) -> str:
+    """How the deadline was written, when that says more than the deadline itself: a date cell
+    or "2026-06-30" does not, nor 长期坚持 (the word the export writes for an ongoing task)."""
+    text = t.deadline_text[:100]
+    if (t.deadline and text == t.deadline.isoformat()) or (t.ongoing and text == ONGOING):
+        return ""
+    return text
 
 
 def _pct(value) -> int | None:
@@ -505,7 +534,7 @@ def _compare(plan: Plan | None, rows: list[_Row]) -> None:
             if name == "deadline_text":  # how the date was written; the date itself is compared
                 continue
             have = current.get(name)
-            same = _decimal_eq(have, want) if name == "target" else have == want
+            same = _decimal_eq(have, want) if name in ("target", "actual") else have == want
             if not same:
                 changed.append(name)
         if r.outcome != "error":
@@ -670,9 +699,14 @@ def _write(report: Report, state: dict, opts: Options, *, actor) -> None:
 
 
 def _bulk_update(updates: list[tuple[Task, dict]]) -> None:
-    names = sorted({k for _, f in updates for k in f})
+    # One statement per set of fields: a row that does not give a field (an empty progress or
+    # % cell) leaves it as it is rather than writing the model's default over it.
+    by_names: dict[tuple[str, ...], list[Task]] = defaultdict(list)
+    for t, f in updates:
+        by_names[tuple(sorted(f))].append(t)
+    for names, objs in by_names.items():
+        Task.objects.bulk_update(objs, names, batch_size=500)
     objs = [t for t, _ in updates]
-    Task.objects.bulk_update(objs, names, batch_size=500)
     # Re-import bumps versions so that an edit form opened before the import is refused.
     Task.objects.filter(pk__in=[t.pk for t in objs]).update(version=F("version") + 1)
 
@@ -868,7 +902,12 @@ def map_import_names(batch: ImportBatch, mapping: dict, *, actor) -> ImportBatch
 def confirm_import(batch: ImportBatch, *, actor, create_missing: bool = False) -> Report:
     """Commit the batch: every row or none (ImportFailed with the report when errors remain;
     RuleViolation when it was committed already, e.g. by a second click)."""
-    locked = ImportBatch.objects.select_for_update().select_related("owner_unit").get(pk=batch.pk)
+    # of=("self",): owner_unit is a nullable join, which PostgreSQL will not lock.
+    locked = (
+        ImportBatch.objects.select_for_update(of=("self",))
+        .select_related("owner_unit")
+        .get(pk=batch.pk)
+    )
     _require_open(actor, locked)
     data = uploads.read(locked.stored_as)
     report = run(

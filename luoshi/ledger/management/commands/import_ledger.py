@@ -62,6 +62,8 @@ class Command(BaseCommand):
             if o["outcome"] in ("new", "changed"):
                 extra = f" ({', '.join(o['changed'])})" if o["changed"] else ""
                 w(f"  row {o['row']}: {o['outcome']} {o['no']} {o['title']}{extra}")
+        if report.extra_columns:
+            w(f"  kept as extra columns: {', '.join(report.extra_columns)}")
         for e in report.warnings:
             msg = e.get("message") or e["reason"]
             w(self.style.WARNING(f"  warning row {e['row']} {e['column']}: {msg}"))
