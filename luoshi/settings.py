@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "luoshi.notify",
     "luoshi.ledger",
     "luoshi.dispatch",
+    "luoshi.supervision",
     "luoshi.demo",
 ]
 
@@ -215,6 +216,8 @@ LUOSHI_JOBS = {
     "luoshi.close_cycles": ("luoshi.dispatch.jobs.close_cycles", 10),
     "luoshi.remind": ("luoshi.dispatch.jobs.remind", 10),
     "luoshi.notify_deliver": ("luoshi.notify.jobs.deliver", 1),
+    # Hourly, but it runs once a working day (a day already recomputed is skipped).
+    "luoshi.lights": ("luoshi.supervision.jobs.daily_lights", 60),
 }
 # Links in e-mails and robot messages are made absolute with this.
 LUOSHI_BASE_URL = os.environ.get("LUOSHI_BASE_URL", "")

@@ -1,0 +1,203 @@
+"""Stored lights: recompute every task's light set-based and keep the history of changes.
+
+`recompute_lights` reads tasks in chunks of `CHUNK` by primary key, with their milestones,
+report slots and stored lights in one query each per chunk, so its query count does not grow
+with the number of tasks (up to a chunk). Lights are computed state: one audit record per run
+says who ran it, for which day and what came out; `LightChange` rows are each task's history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import transaction
+from django.utils import timezone
+
+from luoshi.core import audit
+from luoshi.core.calendar import current_calendar
+from luoshi.core.errors import OutOfScope
+from luoshi.dispatch.models import Slot
+from luoshi.ledger.models import Milestone, Plan, Task
+
+from . import rules
+from .access import can_recompute
+from .models import LightChange, PlanLightRules, TaskLight
+
+CHUNK = 5000
+BATCH = 1000
+LIGHTS = (rules.RED, rules.YELLOW, rules.GREEN, rules.DONE, rules.DONE_LATE, rules.OFF)
+OPEN_SLOT = (Slot.Status.PENDING, Slot.Status.DRAFT, Slot.Status.RETURNED)
+MISSING = (*OPEN_SLOT, Slot.Status.MISSED)
+
+TASK_COLUMNS = (
+    "pk",
+    "plan_id",
+    "deadline",
+    "ongoing",
+    "start_date",
+    "completed_on",
+    "status",
+    "percent",
+)
+
+
+def _moment(today: dt.date) -> dt.datetime:
+    """The moment report due times are compared with: now when `today` is today, else the end
+    of that day (a report due at 17:00 on `today` is late by then)."""
+    if today == timezone.localdate():
+        return timezone.now()
+    return timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min))
+
+
+def report_facts(slots) -> tuple[int, bool]:
+    """(missed_cycles, report_overdue) from one task's past-due slots (due_at, status), in due
+    order. A cycle lacks its report when any responsible unit's slot is missed or still open;
+    the consecutive run of such cycles at the end is the missed count."""
+    by_due: dict[dt.datetime, bool] = {}
+    overdue = False
+    for due_at, status in slots:
+        missing = status in MISSING
+        by_due[due_at] = by_due.get(due_at, False) or missing
+        if status in OPEN_SLOT:
+            overdue = True
+    missed = 0
+    for missing in reversed(list(by_due.values())):
+        if not missing:
+            break
+        missed += 1
+    return missed, overdue
+
+
+def _reasons_json(light: rules.Light) -> list[dict]:
+    return [
+        {"code": r.code, "light": r.light, "params": r.params, "text": r.text}
+        for r in light.reasons
+    ]
+
+
+@transaction.atomic
+def recompute_lights(*, actor, today: dt.date | None = None, plan: Plan | None = None) -> dict:
+    """Compute every task's light (of one plan, or all) as of `today` and store it: new lights
+    created, changed ones updated, and one LightChange per task whose light moved. Running it
+    again the same day changes nothing. Returns the counts."""
+    if not can_recompute(actor):
+        raise OutOfScope("Only supervisors and administrators recompute the lights.")
+    today = today or timezone.localdate()
+    now = _moment(today)
+    wdb = current_calendar().working_days_between
+    plan_rules = {r.plan_id: r.as_rules() for r in PlanLightRules.objects.all()}
+
+    tasks = Task.objects.order_by("pk")
+    milestones = Milestone.objects.all()
+    slots = Slot.objects.filter(due_at__lt=now)
+    stored = TaskLight.objects.all()
+    if plan is not None:
+        tasks = tasks.filter(plan=plan)
+        milestones = milestones.filter(task__plan=plan)
+        slots = slots.filter(task__plan=plan)
+        stored = stored.filter(task__plan=plan)
+
+    counts = dict.fromkeys(LIGHTS, 0)
+    created = changed = unchanged = 0
+    last = 0
+    while True:
+        rows = list(tasks.filter(pk__gt=last).values_list(*TASK_COLUMNS)[:CHUNK])
+        if not rows:
+            break
+        first, last = rows[0][0], rows[-1][0]
+        span = {"task_id__gte": first, "task_id__lte": last}
+
+        ms: dict[int, list] = defaultdict(list)
+        for task_id, *m in milestones.filter(**span).values_list(
+            "task_id", "name", "date", "expected_percent", "reached_on"
+        ):
+            ms[task_id].append(tuple(m))
+        sl: dict[int, list] = defaultdict(list)
+        for task_id, due_at, status in (
+            slots.filter(**span)
+            .order_by("task_id", "due_at")
+            .values_list("task_id", "due_at", "status")
+        ):
+            sl[task_id].append((due_at, status))
+        old = {t.task_id: t for t in stored.filter(**span)}
+
+        new_rows, update_rows, history = [], [], []
+        for pk, plan_id, deadline, ongoing, start, completed_on, status, percent in rows:
+            missed, overdue = report_facts(sl.get(pk, ()))
+            facts = rules.TaskFacts(
+                deadline=deadline,
+                ongoing=ongoing,
+                start_date=start,
+                completed_on=completed_on,
+                status=status,
+                percent=percent,
+                milestones=ms.get(pk, ()),
+                missed_cycles=missed,
+                report_overdue=overdue,
+            )
+            light = rules.compute_light(
+                facts, today, plan_rules.get(plan_id, rules.DEFAULT_RULES), wdb
+            )
+            counts[light.light] += 1
+            reasons = _reasons_json(light)
+            row = old.get(pk)
+            if row is None:
+                new_rows.append(
+                    TaskLight(
+                        task_id=pk,
+                        light=light.light,
+                        pace=light.pace,
+                        reasons=reasons,
+                        as_of=today,
+                        since=today,
+                    )
+                )
+                history.append(
+                    LightChange(task_id=pk, on=today, was=None, now=light.light, reasons=reasons)
+                )
+                created += 1
+                continue
+            if (row.light, row.pace, row.reasons) == (light.light, light.pace, reasons):
+                unchanged += 1
+                continue
+            if row.light != light.light:
+                history.append(
+                    LightChange(
+                        task_id=pk, on=today, was=row.light, now=light.light, reasons=reasons
+                    )
+                )
+                row.since = today
+            row.light, row.pace, row.reasons, row.as_of = light.light, light.pace, reasons, today
+            update_rows.append(row)
+            changed += 1
+
+        TaskLight.objects.bulk_create(new_rows, batch_size=BATCH)
+        TaskLight.objects.bulk_update(
+            update_rows, ["light", "pace", "reasons", "as_of", "since"], batch_size=BATCH
+        )
+        LightChange.objects.bulk_create(history, batch_size=BATCH)
+        # Unchanged lights are still current as of today.
+        stored.filter(**span).exclude(as_of=today).update(as_of=today)
+
+    result = {
+        **counts,
+        "tasks": sum(counts.values()),
+        "created": created,
+        "changed": changed,
+        "unchanged": unchanged,
+    }
+    audit.record(
+        actor,
+        [
+            audit.Entry(
+                "recompute",
+                "supervision.lights",
+                plan.pk if plan is not None else "all",
+                plan.name if plan is not None else "all plans",
+                {"counts": result, "today": today.isoformat()},
+                {"plan": plan.pk if plan is not None else None, "today": today.isoformat()},
+            )
+        ],
+    )
+    return result
