@@ -114,12 +114,14 @@ class TaskSerializer(serializers.ModelSerializer):
             "responsible_units",
             "cooperating_units",
             "last_update",
+            "light",
+            "light_reasons",
             "milestones",
             "created_at",
             "updated_at",
             "version",
         ]
-        read_only_fields = ["last_update", "created_at", "updated_at"]
+        read_only_fields = ["last_update", "light", "light_reasons", "created_at", "updated_at"]
         extra_kwargs = {"version": {"required": False}}
 
     def to_representation(self, task):

@@ -16,7 +16,16 @@ from django.utils import timezone
 
 from luoshi.core.text import cn_number
 
-from .models import Assignment, Frequency, Milestone, Plan, SourceKind, Task, TaskStatus
+from .models import (
+    Assignment,
+    Frequency,
+    Milestone,
+    Plan,
+    SourceKind,
+    Task,
+    TaskLightChoice,
+    TaskStatus,
+)
 
 FREQ_ZH = {
     Frequency.WEEKLY: "每周",
@@ -32,6 +41,15 @@ STATUS_ZH = {
     TaskStatus.DONE: "已完成",
     TaskStatus.SUSPENDED: "暂缓",
     TaskStatus.CANCELLED: "已取消",
+}
+# The light as supervision last computed it (not read back by the importer).
+LIGHT_ZH = {
+    TaskLightChoice.RED: "红灯",
+    TaskLightChoice.YELLOW: "黄灯",
+    TaskLightChoice.GREEN: "绿灯",
+    TaskLightChoice.DONE: "已完成",
+    TaskLightChoice.DONE_LATE: "逾期完成",
+    TaskLightChoice.OFF: "已暂停或取消",
 }
 # The importer reads each of these back (importer.service.SOURCE_KINDS; any other word is
 # "other").
@@ -63,7 +81,8 @@ LEDGER_HEADER = (
     "备注",
 )
 # The rest of a task the export adds after them, so that importing the export gives the same
-# tasks (the importer reads every one of these back but 最近更新, which an import sets itself).
+# tasks (the importer reads every one of these back but 最近更新, which an import sets itself,
+# and 亮灯 / 亮灯原因, which supervision computes).
 DETAIL_HEADER = ("开始时间", "来源", "来源文号", "交办时间")
 PROGRESS_HEADER = (
     "进展情况",
@@ -74,10 +93,12 @@ PROGRESS_HEADER = (
     "状态",
     "实际完成日期",
     "最近更新",
+    "亮灯",
+    "亮灯原因",
 )
 # Column widths: the ledger's, the details', the progress columns'.
 _WIDTHS = (7, 30, 36, 14, 22, 22, 10, 12, 36, 8, 9, 8, 9, 16, 12, 8, 18, 12)
-_WIDTHS += (36, 24, 24, 7, 9, 9, 12, 12)
+_WIDTHS += (36, 24, 24, 7, 9, 9, 12, 12, 9, 36)
 HEADERS = LEDGER_HEADER + DETAIL_HEADER + PROGRESS_HEADER
 COLUMNS = list(zip(HEADERS, _WIDTHS, strict=True))  # (header, width)
 
@@ -215,6 +236,8 @@ def export_plans(plans: QuerySet[Plan], tasks: QuerySet[Task]) -> bytes:
                 "状态": STATUS_ZH.get(t.status, ""),
                 "实际完成日期": t.completed_on,
                 "最近更新": t.last_update,
+                "亮灯": LIGHT_ZH.get(t.light, ""),
+                "亮灯原因": t.light_reasons,
             }
             values = [by_header[h] for h in HEADERS] + [
                 str((t.extra or {}).get(k, "")) for k in extra_cols

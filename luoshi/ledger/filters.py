@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from luoshi.org.models import Unit
 
-from .models import Assignment, Category, Milestone, Plan, Task, TaskStatus
+from .models import Assignment, Category, Milestone, Plan, Task, TaskLightChoice, TaskStatus
 
 ORDERINGS = {
     "no": ("plan_id", "sort_key"),
@@ -30,6 +30,8 @@ class TaskFilter(df.FilterSet):
     owner = df.NumberFilter(field_name="owner_id", label=_("owner"))
     key_task = df.BooleanFilter(label=_("key task"))
     status = df.ChoiceFilter(choices=TaskStatus.choices, label=_("status"))
+    # ?light=red&light=yellow: any of them.
+    light = df.MultipleChoiceFilter(choices=TaskLightChoice.choices, label=_("light"))
     parent = df.NumberFilter(field_name="parent_id", label=_("parent task"))
     top_level = df.BooleanFilter(
         field_name="parent", lookup_expr="isnull", label=_("top-level only")

@@ -85,6 +85,18 @@ class TaskStatus(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
+class TaskLightChoice(models.TextChoices):
+    """A task's light as the supervision stage last computed it (stored here, denormalised, so
+    the ledger filters and exports it without importing supervision)."""
+
+    RED = "red", _("red light")
+    YELLOW = "yellow", _("yellow light")
+    GREEN = "green", _("green light")
+    DONE = "done", _("light: completed")
+    DONE_LATE = "done_late", _("light: completed late")
+    OFF = "off", _("light: paused or cancelled")
+
+
 class SourceKind(models.TextChoices):
     NONE = "", _("—")
     INSTRUCTION = "instruction", _("leader's instruction (批示)")
@@ -220,6 +232,16 @@ class Task(Versioned):
     source_ref = models.CharField(_("source reference"), max_length=200, blank=True)
     source_date = models.DateField(_("hand-off date"), null=True, blank=True)
     extra = models.JSONField(_("extra columns"), default=dict, blank=True)
+    # Computed state, written only by services.record_lights (no version bump, no audit per task).
+    light = models.CharField(
+        _("light"),
+        max_length=12,
+        blank=True,
+        default="",
+        db_index=True,
+        choices=TaskLightChoice.choices,
+    )
+    light_reasons = models.TextField(_("light reasons"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

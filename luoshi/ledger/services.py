@@ -16,6 +16,7 @@ from luoshi.core import audit
 from luoshi.core.errors import OutOfScope, RuleViolation, StaleVersion
 from luoshi.core.versioning import save_versioned
 from luoshi.org.models import Unit
+from luoshi.org.scope import scope_for
 
 from . import rules
 from .access import can_acknowledge, can_assign_owner, require_manage_plan
@@ -648,3 +649,21 @@ def record_progress(
             )
     audit.record(actor, entries, at=at)
     return task
+
+
+LIGHT_BATCH = 1000
+
+
+def record_lights(rows: Iterable[tuple[int, str, str]], *, actor) -> int:
+    """Show the lights a later stage (supervision) computed on the ledger: `rows` are
+    (task_id, light, reasons_text). Only the two denormalised columns are written, in batches;
+    lights are computed state, so the version stays and no audit record is written per task
+    (the caller records one for its run). Administrators, supervisors and the system actor
+    only. Returns the number of tasks written."""
+    scope = scope_for(actor)
+    if not (scope.is_admin or scope.supervise):
+        raise OutOfScope(_("Only supervisors and administrators record lights."))
+    tasks = [Task(pk=pk, light=light, light_reasons=reasons) for pk, light, reasons in rows]
+    if tasks:
+        Task.objects.bulk_update(tasks, ["light", "light_reasons"], batch_size=LIGHT_BATCH)
+    return len(tasks)

@@ -29,7 +29,7 @@ class Pace(models.TextChoices):
 class TaskLight(models.Model):
     """A task's light as of `as_of`; `since` is the day the current light began."""
 
-    task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="light")
+    task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="stored_light")
     light = models.CharField(_("light"), max_length=10, choices=Light.choices, db_index=True)
     pace = models.CharField(_("pace"), max_length=8, choices=Pace.choices, null=True, blank=True)
     # [{"code", "light", "params", "text"}, …], red ones first.

@@ -18,6 +18,7 @@ from luoshi.core import audit
 from luoshi.core.calendar import current_calendar
 from luoshi.core.errors import OutOfScope
 from luoshi.dispatch.models import Slot
+from luoshi.ledger import services as ledger_services
 from luoshi.ledger.models import Milestone, Plan, Task
 
 from . import rules
@@ -39,6 +40,8 @@ TASK_COLUMNS = (
     "completed_on",
     "status",
     "percent",
+    "light",
+    "light_reasons",
 )
 
 
@@ -67,6 +70,11 @@ def report_facts(slots) -> tuple[int, bool]:
             break
         missed += 1
     return missed, overdue
+
+
+def reasons_text(light: rules.Light) -> str:
+    """The reasons as the ledger shows and exports them: one line, joined with "；"."""
+    return "；".join(r.text for r in light.reasons)
 
 
 def _reasons_json(light: rules.Light) -> list[dict]:
@@ -122,8 +130,19 @@ def recompute_lights(*, actor, today: dt.date | None = None, plan: Plan | None =
             sl[task_id].append((due_at, status))
         old = {t.task_id: t for t in stored.filter(**span)}
 
-        new_rows, update_rows, history = [], [], []
-        for pk, plan_id, deadline, ongoing, start, completed_on, status, percent in rows:
+        new_rows, update_rows, history, shown = [], [], [], []
+        for (
+            pk,
+            plan_id,
+            deadline,
+            ongoing,
+            start,
+            completed_on,
+            status,
+            percent,
+            shown_light,
+            shown_reasons,
+        ) in rows:
             missed, overdue = report_facts(sl.get(pk, ()))
             facts = rules.TaskFacts(
                 deadline=deadline,
@@ -141,6 +160,9 @@ def recompute_lights(*, actor, today: dt.date | None = None, plan: Plan | None =
             )
             counts[light.light] += 1
             reasons = _reasons_json(light)
+            text = reasons_text(light)
+            if (shown_light, shown_reasons) != (light.light, text):
+                shown.append((pk, light.light, text))
             row = old.get(pk)
             if row is None:
                 new_rows.append(
@@ -177,6 +199,8 @@ def recompute_lights(*, actor, today: dt.date | None = None, plan: Plan | None =
             update_rows, ["light", "pace", "reasons", "as_of", "since"], batch_size=BATCH
         )
         LightChange.objects.bulk_create(history, batch_size=BATCH)
+        # The ledger's own light column, through its service (the ledger imports no supervision).
+        ledger_services.record_lights(shown, actor=actor)
         # Unchanged lights are still current as of today.
         stored.filter(**span).exclude(as_of=today).update(as_of=today)
 

@@ -269,6 +269,9 @@ _ALIASES: dict[str, str] = {
     ),
     # The export's own column: when the task last changed, which an import sets itself.
     "last_update": ("最近更新|lastupdate|lastupdated"),
+    # The export's light columns: computed by supervision, never read back.
+    "light": ("亮灯|lightcolour|lightcolor"),
+    "light_reasons": ("亮灯原因|lightreasons"),
     "frequency": (
         "调度频次|报送频次|报送频率|调度频率|更新频次|报送周期|调度周期|frequency|"
         "reportingfrequency"
