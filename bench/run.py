@@ -1,9 +1,14 @@
 """Luoshi benchmark suite: import rate, ledger/API latency at 100k tasks, import memory,
-and a burst of report submissions through the API (bench/burst.py).
+a burst of report submissions through the API (bench/burst.py), and the lights recomputed
+for 100,000 and 1,000,000 tasks (bench/lights.py).
 
-    python -m bench.run                       # both backends; one JSON document on stdout
+    python -m bench.run                       # everything, both backends; one JSON on stdout
     python -m bench.run --only sqlite         # one backend
+    python -m bench.run --only main           # everything but the lights benchmark
+    python -m bench.run --only lights         # only the lights benchmark (both backends)
+    python -m bench.run --only lights --only postgresql   # the lights benchmark, one backend
     python -m bench.run --backend sqlite --out FILE   # (internal) one backend, in this process
+    python -m bench.run --lights-step run1 --lights-size N --out FILE   # (internal) likewise
 
 The top level spawns one child process per backend, so each gets fresh settings and a fresh
 database connection (settings are read from the environment at django.setup()). Progress goes
@@ -212,8 +217,11 @@ def orchestrate(args) -> int:
         },
         "backends": {},
     }
-    backends = [args.only] if args.only else ["sqlite", "postgresql"]
-    for backend in backends:
+    only = set(args.only or ())
+    backends = [b for b in ("sqlite", "postgresql") if b in only] or ["sqlite", "postgresql"]
+    suites = [x for x in ("main", "lights") if x in only] or ["main", "lights"]
+    doc["suites"] = suites
+    for backend in backends if "main" in suites else []:
         env = dict(os.environ)
         env.update(
             {
@@ -287,6 +295,10 @@ def orchestrate(args) -> int:
             result["data_dir"] = data_dir
         else:
             shutil.rmtree(data_dir, ignore_errors=True)
+    if "lights" in suites:
+        from . import lights
+
+        doc["lights"] = lights.orchestrate(args, _helpers(), backends)
     doc["wall_seconds"] = round(time.perf_counter() - started, 1)
     doc["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     doc["busy_processes_at_end"] = busy_processes()
@@ -294,9 +306,29 @@ def orchestrate(args) -> int:
         b: r.get("summary", {"skipped": True, "note": r.get("note", r.get("error", ""))})
         for b, r in doc["backends"].items()
     }
+    if "lights" in doc:
+        doc["summary"]["lights"] = doc["lights"]["summary"]
     print(json.dumps(doc, ensure_ascii=False, indent=2))
     failed = [b for b, r in doc["backends"].items() if r.get("child_exit") not in (0, None)]
+    failed += [
+        f"lights {c['backend']} {c['tasks']}"
+        for c in doc.get("lights", {}).get("cases", [])
+        if c.get("error")
+    ]
     return 1 if failed else 0
+
+
+def _helpers():
+    """What bench/lights.py uses from this module (passed in: under `python -m bench.run`
+    this module is __main__, and importing bench.run again would make a second copy)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        log=log,
+        maxrss=_maxrss_mb,
+        busy_processes=busy_processes,
+        prepare_postgres=prepare_postgres,
+    )
 
 
 # --- the child: one backend ------------------------------------------------------------------
@@ -985,7 +1017,13 @@ def main(argv=None) -> int:
         help="(internal) run one backend in this process",
     )
     p.add_argument("--out", help="(internal) where the child writes its JSON")
-    p.add_argument("--only", choices=["sqlite", "postgresql"], help="run one backend only")
+    p.add_argument(
+        "--only",
+        action="append",
+        choices=["sqlite", "postgresql", "main", "lights"],
+        help="run one backend only (sqlite, postgresql) and/or one part only (main: import, "
+        "latency and burst; lights: the lights benchmark); may be given twice",
+    )
     p.add_argument("--tasks", type=int, default=100_000, help="ledger size for the latency runs")
     p.add_argument("--import-rows", type=int, default=10_000, help="rows in the timed import")
     p.add_argument("--requests", type=int, default=40, help="timed requests per endpoint")
@@ -1012,7 +1050,25 @@ def main(argv=None) -> int:
         action="store_true",
         help="keep each backend's temporary data directory (SQLite file)",
     )
+    p.add_argument(
+        "--lights-sizes",
+        default="100000,1000000",
+        help="ledger sizes for the lights benchmark, comma-separated",
+    )
+    p.add_argument(
+        "--lights-timeout", type=int, default=3600, help="seconds allowed per lights step"
+    )
+    p.add_argument(
+        "--lights-step", choices=["build", "run1", "run2"], help="(internal) one lights step"
+    )
+    p.add_argument("--lights-size", type=int, default=100_000, help="(internal) its size")
     args = p.parse_args(argv)
+    if args.lights_step:
+        if not args.out:
+            p.error("--lights-step needs --out")
+        from . import lights
+
+        return lights.child(args, _helpers())
     if args.backend:
         if not args.out:
             p.error("--backend needs --out")

@@ -6,8 +6,17 @@ from rest_framework.routers import DefaultRouter
 from luoshi.dispatch import api as dispatch_api
 from luoshi.ledger import api as ledger_api
 from luoshi.org import api as org_api
+from luoshi.supervision import api as supervision_api
 
-router = DefaultRouter()
+# No format-suffix routes (/api/tasks/1/history.json/): the API speaks JSON only, and the
+# suffix would reach every extra action as an unexpected `format` argument.
+
+
+class Router(DefaultRouter):
+    include_format_suffixes = False
+
+
+router = Router()
 router.register("units", org_api.UnitViewSet, basename="unit")
 router.register("people", org_api.PersonViewSet, basename="person")
 router.register("plans", ledger_api.PlanViewSet, basename="plan")
@@ -17,9 +26,11 @@ router.register("milestones", ledger_api.MilestoneViewSet, basename="milestone")
 router.register("assignments", ledger_api.AssignmentViewSet, basename="assignment")
 router.register("slots", dispatch_api.SlotViewSet, basename="slot")
 router.register("reports", dispatch_api.ReportViewSet, basename="report")
+supervision_api.register(router)
 
 urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("token/", obtain_auth_token, name="token"),
+    *supervision_api.urlpatterns,
     path("", include(router.urls)),
 ]

@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "luoshi.notify.context_processors.inbox",
+                "luoshi.supervision.context_processors.supervision",
                 "luoshi.core.context_processors.calendar_notice",
             ],
         },
@@ -218,6 +219,8 @@ LUOSHI_JOBS = {
     "luoshi.notify_deliver": ("luoshi.notify.jobs.deliver", 1),
     # Hourly, but it runs once a working day (a day already recomputed is skipped).
     "luoshi.lights": ("luoshi.supervision.jobs.daily_lights", 60),
+    # Hourly on working days; a problem climbs at most one level a day (idempotent).
+    "luoshi.escalate_problems": ("luoshi.supervision.jobs.escalate_problems", 60),
 }
 # Links in e-mails and robot messages are made absolute with this.
 LUOSHI_BASE_URL = os.environ.get("LUOSHI_BASE_URL", "")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from .models import AuditHead, AuditRecord
@@ -63,6 +64,11 @@ class Entry:
 
 
 TASK_THREAD = "ledger.task"
+
+# Sent inside the change's transaction with the records just appended (`records=`). Every write
+# is audited, so this is how a later stage learns of a change without the changing app knowing
+# it: supervision recomputes the lights of the tasks touched, once the transaction commits.
+recorded = Signal()
 
 
 def thread_key(object_type: str, object_id: Any) -> str:
@@ -116,7 +122,9 @@ def record(actor, entries: Iterable[Entry], *, at: dt.datetime | None = None) ->
     entries = list(entries)
     if not entries:
         return []
-    at = at or timezone.now()
+    # The hash covers the time as the database gives it back (UTC): a caller's local-time
+    # moment must be hashed in UTC too, or the chain would not verify on reading.
+    at = (at or timezone.now()).astimezone(dt.UTC)
     head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
     prev = head.last_hash
     actor_id = getattr(actor, "pk", None)
@@ -141,6 +149,7 @@ def record(actor, entries: Iterable[Entry], *, at: dt.datetime | None = None) ->
     created = AuditRecord.objects.bulk_create(rows, batch_size=2000)
     last_id = AuditRecord.objects.filter(hash=prev).values_list("id", flat=True).get()
     AuditHead.objects.filter(pk=1).update(last_id=last_id, last_hash=prev)
+    recorded.send(sender=AuditRecord, records=created)
     return created
 
 

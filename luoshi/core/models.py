@@ -66,6 +66,17 @@ class AuditRecord(models.Model):
         "upload": _("uploaded a workbook"),
         "map": _("mapped names"),
         "commit": _("committed the import"),
+        # supervision
+        "recompute": _("recomputed the lights"),
+        "respond": _("responded"),
+        "resolve": _("resolved"),
+        "declare_unsolvable": _("declared unsolvable"),
+        "escalate": _("escalated"),
+        "issue": _("issued"),
+        "approve": _("approved"),
+        "reject": _("rejected"),
+        "uphold": _("upheld an appeal"),
+        "scan": _("scanned for signals"),
     }
 
     def __str__(self) -> str:

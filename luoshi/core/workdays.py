@@ -27,7 +27,7 @@ import importlib
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from itertools import accumulate
 from types import MappingProxyType
@@ -250,3 +250,17 @@ class WorkCalendar:
                 rank += y.total
         # the first day whose running count reaches `rank`
         return dt.date.fromordinal(y.start + bisect_left(y.cum, rank) - 1)
+
+
+def working_days_late(
+    due: dt.date, day: dt.date, working_days_between: Callable[[dt.date, dt.date], int]
+) -> int:
+    """Working days `day` is past `due`; 0 when on time. The one convention for lateness, used
+    by report slots and lights alike: a due date on a non-working day moves to the next working
+    day, so finishing on that day is on time (as periods do in law, 民法典第二百零三条)."""
+    if day <= due:
+        return 0
+    n = working_days_between(due, day)
+    if n and not working_days_between(due - dt.timedelta(days=1), due):
+        n -= 1  # `due` is a day off: the first working day after it is still on time
+    return n

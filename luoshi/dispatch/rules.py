@@ -7,6 +7,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from luoshi.core import workdays
+
 WEEKLY, MONTHLY, QUARTERLY, DATES = "weekly", "monthly", "quarterly", "dates"
 
 
@@ -50,11 +52,9 @@ def previous_due(spec: ScheduleSpec, due: dt.date) -> dt.date | None:
     return earlier[-1] if earlier else None
 
 
-def working_days_late(
-    due: dt.date, submitted: dt.date, count: Callable[[dt.date, dt.date], int]
-) -> int:
-    """0 when on time; otherwise the working days after the due date up to the submission."""
-    return 0 if submitted <= due else count(due, submitted)
+# Lateness in working days; a due date on a day off is met by the next working day. One
+# convention for reports and lights (supervision.rules uses the same function).
+working_days_late = workdays.working_days_late
 
 
 def reminder_times(

@@ -667,3 +667,59 @@ def record_lights(rows: Iterable[tuple[int, str, str]], *, actor) -> int:
     if tasks:
         Task.objects.bulk_update(tasks, ["light", "light_reasons"], batch_size=LIGHT_BATCH)
     return len(tasks)
+
+
+@transaction.atomic
+def extend_deadline(task: Task, deadline: dt.date, *, actor, reason: str, source: str = "") -> Task:
+    """Move a task's deadline for a decided extension (申请延期, decided in a later stage, which
+    calls this; the ledger imports none of it). The task's history records the deadline's old
+    and new dates and the reason, so both dates stay visible. Allowed for the task's lead
+    leader, whoever manages the plan, and supervisors over one of the task's units.
+
+    The write is compare-and-set on the version read here, fresh: an edit committed since then
+    makes it fail with StaleVersion (nothing is overwritten unseen), and the caller's whole
+    transaction rolls back. `source` ("extension:12") names what the change came from."""
+    from .access import _any_prefix, can_manage_plan
+
+    fresh = Task.objects.select_related("plan", "plan__owner_unit").get(pk=task.pk)
+    scope = scope_for(actor)
+    allowed = (
+        (fresh.lead_leader_id is not None and fresh.lead_leader_id == getattr(actor, "pk", None))
+        or can_manage_plan(actor, fresh.plan)
+        or (
+            bool(scope.supervise)
+            and Assignment.objects.filter(task=fresh)
+            .filter(_any_prefix("unit__path", scope.supervise))
+            .exists()
+        )
+    )
+    if not allowed:
+        raise OutOfScope(_("Only the lead leader or a supervisor moves this task's deadline."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation(_("Give the reason for moving the deadline."), field="reason")
+    if deadline is None:
+        raise RuleViolation(_("Give the new deadline."), field="deadline")
+    if fresh.ongoing:
+        raise RuleViolation(
+            _("An ongoing task has no deadline: clear one of the two."), field="deadline"
+        )
+    if fresh.start_date and deadline < fresh.start_date:
+        raise RuleViolation(_("The deadline is before the start."), field="deadline")
+    fields = {"deadline": deadline}
+    # The wording as imported ("6月底前") described the old date; kept, it would contradict the
+    # new one on the task page and in the export.
+    if fresh.deadline_text:
+        fields["deadline_text"] = ""
+    before = {k: getattr(fresh, k) for k in fields}
+    save_versioned(fresh, fresh.version, fields)
+    changes = audit.diff(before, fields)
+    if changes:
+        context = {"reason": reason, **({"source": source} if source else {})}
+        audit.record(
+            actor, [audit.Entry("update", "ledger.task", fresh.pk, str(fresh), changes, context)]
+        )
+    for name, value in fields.items():
+        setattr(task, name, value)
+    task.version = fresh.version
+    return task

@@ -1,23 +1,29 @@
-"""Stored lights: each task's current light (computed state, recomputed set-based by
-`services.recompute_lights`) and the history of its changes, plus a plan's own thresholds."""
+"""Supervision's records: stored lights and their history, a plan's thresholds, tiered
+problems, supervision orders, extension requests and appeals, and integrity signals."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from luoshi.core.versioning import Versioned
+from luoshi.dispatch.models import Report
 from luoshi.ledger.models import Plan, Task
+from luoshi.org.models import Unit
 
 from . import rules
 
 
 class Light(models.TextChoices):
-    RED = rules.RED, _("red")
-    YELLOW = rules.YELLOW, _("yellow")
-    GREEN = rules.GREEN, _("green")
-    DONE = rules.DONE, _("completed")
-    DONE_LATE = rules.DONE_LATE, _("completed late")
-    OFF = rules.OFF, _("not lit")
+    # The ledger's own labels for its copy of the light (ledger.models.TaskLightChoice).
+    RED = rules.RED, _("red light")
+    YELLOW = rules.YELLOW, _("yellow light")
+    GREEN = rules.GREEN, _("green light")
+    DONE = rules.DONE, _("light: completed")
+    DONE_LATE = rules.DONE_LATE, _("light: completed late")
+    OFF = rules.OFF, _("light: paused or cancelled")
 
 
 class Pace(models.TextChoices):
@@ -101,3 +107,329 @@ class PlanLightRules(models.Model):
             pace_tolerance=self.pace_tolerance,
             problem_sla_days=tuple(self.problem_sla_days),
         )
+
+
+# --- tiered problems (问题分级解决) -----------------------------------------------------------
+
+
+class Problem(Versioned):
+    """A problem raised in a report or on its own. It sits at a level (1 unit → 2 lead leader →
+    3 city leadership) with an assignee and an SLA in working days; past its SLA it climbs one
+    level by itself (`services.problems.escalate_problems`). Every step is a ProblemStep."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("problem status", "open")
+        RESOLVED = "resolved", _("resolved")
+        UNSOLVABLE = "unsolvable", _("declared unsolvable")
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="supervision_problems")
+    report = models.ForeignKey(
+        Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
+    title = models.CharField(_("problem"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    raised_at = models.DateTimeField(_("raised at"))
+    raised_level = models.PositiveSmallIntegerField(_("raised at level"), default=1)
+    level = models.PositiveSmallIntegerField(_("level"), default=1)
+    level_entered_on = models.DateField(_("at this level since"))
+    sla_due_on = models.DateField(_("answer due by"), null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("assignee"),
+    )
+    # The last time the current level's owner answered (a response step): the closed-loop check
+    # looks for problems past their SLA with no answer at their level.
+    answered_at = models.DateTimeField(_("last answered"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("problem")
+        verbose_name_plural = pgettext_lazy("tiered problems", "problems")
+        indexes = [
+            models.Index(fields=["status", "sla_due_on"], name="problem_status_sla_idx"),
+            models.Index(fields=["task", "status"], name="problem_task_status_idx"),
+            models.Index(fields=["unit", "status"], name="problem_unit_status_idx"),
+            models.Index(fields=["assignee", "status"], name="problem_assignee_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(level__gte=1) & models.Q(level__gte=models.F("raised_level")),
+                name="problem_level_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ProblemStep(models.Model):
+    """One step of a problem, append-only: what the raiser and everyone involved see."""
+
+    class Kind(models.TextChoices):
+        RAISED = "raised", _("raised")
+        RESPONSE = "response", _("response")
+        ESCALATED = "escalated", _("escalated")
+        RESOLVED = "resolved", _("resolved")
+        UNSOLVABLE = "unsolvable", _("declared unsolvable")
+        REASSIGNED = "reassigned", _("reassigned")
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(_("step"), max_length=12, choices=Kind.choices)
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    level = models.PositiveSmallIntegerField(_("level"))
+    text = models.TextField(pgettext_lazy("step", "text"), blank=True)
+
+    class Meta:
+        verbose_name = _("problem step")
+        verbose_name_plural = _("problem steps")
+        ordering = ["problem_id", "at", "id"]
+        indexes = [models.Index(fields=["problem", "at"], name="problemstep_problem_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.kind}"
+
+
+# --- supervision orders (督办单) -------------------------------------------------------------
+
+
+class OrderCounter(models.Model):
+    """The last order number issued in a year. Issuing increments it with one UPDATE in the
+    issuing transaction, so numbers have no gaps (a rolled-back issue rolls the number back)
+    and no repeats (the row is locked until the transaction ends)."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("order number counter")
+        verbose_name_plural = _("order number counters")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class Order(Versioned):
+    """A supervision order (督办单) from a supervisor to a unit about one or more tasks."""
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("awaiting response")
+        RESPONDED = "responded", _("responded, to verify")
+        RETURNED = "returned", _("sent back")
+        CLOSED = "closed", pgettext_lazy("supervision order", "closed")
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    number = models.PositiveIntegerField(_("number"))
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
+    tasks = models.ManyToManyField(Task, related_name="supervision_orders", verbose_name=_("tasks"))
+    demand = models.TextField(_("demand"))
+    respond_by = models.DateField(_("respond by"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(_("issued at"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.ISSUED
+    )
+    response = models.TextField(_("response"), blank=True)
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Set when the first response came after respond_by (or none came by then): counts against
+    # the unit (assessment reads it).
+    responded_late = models.BooleanField(_("responded late"), default=False)
+    verification = models.TextField(_("verification"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("supervision order")
+        verbose_name_plural = _("supervision orders")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "number"], name="order_year_number_unique")
+        ]
+        indexes = [
+            models.Index(fields=["status", "respond_by"], name="order_status_due_idx"),
+            models.Index(fields=["unit", "status"], name="order_unit_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """督办〔2026〕7号"""
+        return f"督办〔{self.year}〕{self.number}号"
+
+
+class OrderStep(models.Model):
+    """One step of an order, append-only."""
+
+    class Kind(models.TextChoices):
+        ISSUED = "issued", _("issued")
+        RESPONDED = "responded", _("responded")
+        RETURNED = "returned", _("sent back")
+        CLOSED = "closed", _("verified and closed")
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(_("step"), max_length=12, choices=Kind.choices)
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField(pgettext_lazy("step", "text"), blank=True)
+
+    class Meta:
+        verbose_name = _("order step")
+        verbose_name_plural = _("order steps")
+        ordering = ["order_id", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind}"
+
+
+# --- due process: extensions (申请延期) and appeals (申诉) ------------------------------------
+
+
+class Decision(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("decision", "pending")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+
+
+class Extension(Versioned):
+    """A unit's request to move a task's deadline. Approval moves the task's deadline (through
+    the ledger's service, so the task's history shows both dates); this row keeps the original."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="extensions")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    original_deadline = models.DateField(_("original deadline"))
+    requested_deadline = models.DateField(_("requested deadline"))
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        _("decision"), max_length=10, choices=Decision.choices, default=Decision.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reasons for the decision"), blank=True)
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        indexes = [models.Index(fields=["status", "requested_at"], name="extension_status_idx")]
+        # The service checks this with the task row locked; the database makes it certain.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task"],
+                condition=models.Q(status="pending"),
+                name="extension_one_pending_per_task",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.original_deadline} → {self.requested_deadline}"
+
+
+class Appeal(Versioned):
+    """A unit's appeal against a task's light, with the light and reasons it appealed."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="appeals")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    raised_at = models.DateTimeField(_("raised at"))
+    light = models.CharField(_("light appealed"), max_length=10, choices=Light.choices)
+    light_reasons = models.TextField(_("reasons shown"), blank=True)
+    reason = models.TextField(_("grounds"))
+    status = models.CharField(
+        _("decision"), max_length=10, choices=Decision.choices, default=Decision.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reasons for the decision"), blank=True)
+
+    class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
+        indexes = [models.Index(fields=["status", "raised_at"], name="appeal_status_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task"],
+                condition=models.Q(status="pending"),
+                name="appeal_one_pending_per_task",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.light}"
+
+
+# --- integrity signals (形式主义) -------------------------------------------------------------
+
+
+class Signal(models.Model):
+    """A sign of box-ticking found by a set-based scan (`services.integrity.scan_signals`) or by
+    the lights pass (warned too late). One row per (kind, key): scanning again adds nothing."""
+
+    class Kind(models.TextChoices):
+        REPEATED_TEXT = "repeated_text", _("report repeats the previous one")
+        JUMP_TO_DONE = "jump_to_done", _("jumped to 100% at the deadline without evidence")
+        WARNED_LATE = "warned_late", _("green until the day it went red")
+
+    kind = models.CharField(_("signal"), max_length=16, choices=Kind.choices)
+    key = models.CharField(max_length=80)  # e.g. "report:123", "task:45:2026-03-02"
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    report = models.ForeignKey(
+        Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    on = models.DateField(_("on"))
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    text = models.CharField(_("what was found"), max_length=300)
+
+    class Meta:
+        verbose_name = _("integrity signal")
+        verbose_name_plural = _("integrity signals")
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="signal_kind_key")]
+        indexes = [
+            models.Index(fields=["unit", "kind"], name="signal_unit_kind_idx"),
+            models.Index(fields=["on"], name="signal_on_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text

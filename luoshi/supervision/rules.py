@@ -76,6 +76,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from luoshi.core import workdays
+
 # Lights, worst first among the open ones.
 RED, YELLOW, GREEN, DONE, DONE_LATE, OFF = "red", "yellow", "green", "done", "done_late", "off"
 AHEAD, ON, BEHIND = "ahead", "on", "behind"
@@ -229,15 +231,9 @@ class Light:
 # --- the light -----------------------------------------------------------------------------
 
 
-def working_days_late(due: dt.date, day: dt.date, working_days_between: WorkingDaysBetween) -> int:
-    """Working days `day` is past `due`; 0 when on time. A due date on a non-working day moves
-    to the next working day, so finishing on that day is on time (民法典第二百零三条)."""
-    if day <= due:
-        return 0
-    n = working_days_between(due, day)
-    if n and not working_days_between(due - ONE_DAY, due):
-        n -= 1  # `due` is a day off: the first working day after it is still on time
-    return n
+# The one lateness convention (core.workdays): a due date on a day off moves to the next
+# working day, for lights as for report slots.
+working_days_late = workdays.working_days_late
 
 
 _OFF = {
@@ -434,3 +430,97 @@ def escalate(
     return Escalation(
         level, today, True, False, due, add_working_days(due, 1) if level < top else None
     )
+
+
+# --- integrity signals (形式主义) -----------------------------------------------------------
+# Signs of box-ticking a supervisor should look at; a signal is a prompt to read the report,
+# not a verdict.
+#
+# Similarity is difflib's SequenceMatcher ratio (2·matched / total characters, matched in order)
+# over the normalised texts, not a character-bigram Jaccard. Chinese has no word boundaries, so
+# both work on characters; the ratio says what a reader means by "the same report again" (the
+# share of the text kept, in the same order), so 0.9 reads as "nine tenths of it unchanged". A
+# bigram Jaccard is 3–9 times faster (O(n), measured ~0.1 ms vs ~0.3–0.9 ms for 300 characters
+# on this machine) but counts each bigram once whatever its order or repetition, and one edited
+# sentence costs it about twice as much (a 7% edit gave 0.87 against the ratio's 0.93), so its
+# threshold means something harder to explain. The cost is bounded where it matters:
+# `near_repeat_similarity` first tries the ratio's O(n) upper bounds (length, then the
+# character multiset) and runs the full match only for pairs that could reach the threshold.
+# Unrelated texts of 300 characters then cost ~0.2 ms, repeats ~0.3 ms.
+
+import difflib  # noqa: E402  (appended section: the module's own imports stay as they were)
+import unicodedata  # noqa: E402
+
+_DROPPED_CATEGORIES = ("P", "Z", "C")  # punctuation, separators (spaces), controls (newlines)
+
+
+def normalise_text(text: str | None) -> str:
+    """The text as compared: full-width forms folded (NFKC), case folded, and every
+    punctuation mark, space and line break dropped, so re-punctuating or re-flowing a report
+    does not make it new. Digits and letters stay: "完成30%" and "完成60%" differ."""
+    if not text:
+        return ""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(
+        ch for ch in folded if not unicodedata.category(ch).startswith(_DROPPED_CATEGORIES)
+    )
+
+
+def _matcher(a: str, b: str) -> difflib.SequenceMatcher:
+    # autojunk off: in Chinese text common characters (的, 了, 进行) pass difflib's "popular"
+    # heuristic for texts over 200 characters and would be ignored, lowering the ratio at random.
+    return difflib.SequenceMatcher(None, a, b, autojunk=False)
+
+
+def text_similarity(a: str | None, b: str | None) -> float:
+    """How alike two texts are, 0.0–1.0, after `normalise_text`: SequenceMatcher's ratio. Two
+    empty texts are alike (1.0); an empty and a non-empty one are not (0.0)."""
+    x, y = normalise_text(a), normalise_text(b)
+    if not x and not y:
+        return 1.0
+    return _matcher(x, y).ratio()
+
+
+def near_repeat_similarity(
+    a: str | None, b: str | None, threshold: float = 0.9, min_chars: int = 20
+) -> float | None:
+    """The similarity when `b` (near-)repeats `a` (ratio >= threshold), else None. Texts shorter
+    than `min_chars` after normalisation never count ("无变化" twice is terse, not copied)."""
+    x, y = normalise_text(a), normalise_text(b)
+    if len(x) < min_chars or len(y) < min_chars:
+        return None
+    m = _matcher(x, y)
+    if m.real_quick_ratio() < threshold or m.quick_ratio() < threshold:
+        return None
+    ratio = m.ratio()
+    return ratio if ratio >= threshold else None
+
+
+def is_near_repeat(
+    a: str | None, b: str | None, threshold: float = 0.9, min_chars: int = 20
+) -> bool:
+    """Whether `b` (near-)repeats `a`: see `near_repeat_similarity`."""
+    return near_repeat_similarity(a, b, threshold, min_chars) is not None
+
+
+def jumped_to_done(
+    previous_percent: int | None,
+    percent: int | None,
+    submitted_on: dt.date,
+    deadline: dt.date | None,
+    has_evidence: bool,
+    working_days_between: WorkingDaysBetween,
+    window: int = 3,
+    below: int = 80,
+) -> bool:
+    """A report that moves progress to 100% from below `below`% within `window` working days of
+    the deadline (or after it), with nothing attached to show it. `previous_percent` None
+    (progress never reported) counts as 0, as in the light rules. A task without a deadline has
+    no deadline rush to hide, so it never counts."""
+    if percent is None or percent < 100 or has_evidence or deadline is None:
+        return False
+    if (previous_percent or 0) >= below:
+        return False
+    if submitted_on >= deadline:
+        return True
+    return working_days_between(submitted_on, deadline) <= window

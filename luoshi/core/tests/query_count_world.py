@@ -3,11 +3,15 @@
 `build(orgtree, SMALL)` and `build(orgtree, BIG)` make the same kinds of rows — tasks with
 subtasks, milestones, responsible and cooperating units, hand-offs acknowledged and pending,
 report slots in every state (accepted, submitted, returned, draft, pending), inbox messages read
-and unread, extra units and people — only more of them. Every kind appears at the small size
+and unread, extra units and people, and supervision's records (stored lights and their history,
+problems at each level and in each state with their steps, orders about several tasks in each
+state, extension requests and appeals pending, waiting too long and decided, integrity signals of
+each kind) — only more of them. Every kind appears at the small size
 too, so a list page that costs one more query for, say, a returned report costs it at both
 sizes, and a difference between the sizes can only be a query per row.
 
-Everything is made through the services, as a user would make it."""
+Everything is made through the services, as a user would make it; only the integrity signals
+about report texts are written directly (the scan needs two reporting cycles to compare)."""
 
 from __future__ import annotations
 
@@ -16,14 +20,20 @@ import inspect
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+from django.utils import timezone
+
 from luoshi.core.actors import system_actor
+from luoshi.core.calendar import current_calendar
 from luoshi.dispatch import services as dispatch
-from luoshi.dispatch.models import Cycle, Slot
+from luoshi.dispatch.models import Cycle, Report, Slot
 from luoshi.ledger import services as ledger
 from luoshi.ledger.models import Assignment, Frequency
 from luoshi.notify import services as notify
 from luoshi.org import services as org
-from luoshi.org.models import Role, UnitKind
+from luoshi.org.models import Person, Role, UnitKind
+from luoshi.supervision import services as lights
+from luoshi.supervision.models import Signal
+from luoshi.supervision.services import due_process, integrity, orders, problems
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,11 @@ BIG = Size("big", tasks=25, plans=3, draft_plans=3, units=14, people=16, message
 
 # Report states cycled over the main plan's slots; the small size has one slot in each.
 STATES = ("accepted", "submitted", "returned", "draft", "pending")
+# Supervision's records, cycled like the report states; 2 × tasks of each (6 at the small size).
+PROBLEM_STATES = ("level3", "level2", "open", "answered", "resolved", "unsolvable")
+ORDER_STATES = ("issued", "overdue", "responded", "unverified", "returned", "closed")
+# The last request of a task; earlier ones (the first task has `edits` more) are decided.
+DECISION_STATES = ("pending", "waiting", "approved", "rejected")
 
 
 def call(fn, *args, actor, **kw):
@@ -81,6 +96,7 @@ def build(t: SimpleNamespace, size: Size) -> World:
     _plans(t, size, w)
     _reports(t, w)
     _inbox(t, size)
+    _supervision(t, size, w)
     w.unit = t.a1
     return w
 
@@ -246,3 +262,182 @@ def _inbox(t, size: Size) -> None:
             )
             if i % 2:
                 call(notify.mark_read, msg.pk, actor=person)
+
+
+# --- supervision ------------------------------------------------------------------------------
+
+
+def _at(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(9, 0)))
+
+
+def _supervision(t, size: Size, w: World) -> None:
+    system, sup = system_actor(), t.supervisor
+    cal = current_calendar()
+    today = timezone.localdate()
+    # Green long before the first milestone, red today (its 过半 milestone is months overdue):
+    # every task's light history has a green-to-red step, which the scan reports as warned too
+    # late. Done before any problem is raised, so no problem's reason lights a task early.
+    lights.recompute_lights(actor=system, today=dt.date(2026, 3, 2))
+    lights.recompute_lights(actor=system, today=today)
+    integrity.scan_signals(actor=system, today=today)
+    _report_signals(today)
+    tasks = w.tasks
+    for task in tasks:
+        task.refresh_from_db()
+    _problems(t, tasks, today, cal)
+    _orders(t, tasks, today, cal)
+    for i, task in enumerate(tasks):
+        rounds = size.edits + 1 if i == 0 else 1 + i % 2
+        for j in range(rounds):
+            last = j == rounds - 1
+            state = (
+                DECISION_STATES[i % len(DECISION_STATES)]
+                if last
+                else ("rejected", "approved")[j % 2]
+            )
+            _extension(t, task, state, today)
+            _appeal(t, task, state, today)
+    # A last edit of the first task, after all of the above: at both sizes its history's first
+    # page names a person and a category, and its owner is none of the roles measured (one
+    # size's earlier edits leave reporter_a owning it, the other's reporter_b).
+    first = tasks[0]
+    first.refresh_from_db()
+    ledger.update_task(
+        first,
+        actor=sup,
+        version=first.version,
+        owner=Person.objects.get(full_name="填报员00"),
+        category=first.plan.categories.get(name="类别2"),
+    )
+    lights.recompute_lights(actor=sup, today=today)  # the problems' reasons on the lights
+
+
+def _report_signals(today: dt.date) -> None:
+    """The signals about report texts, written directly: a near repeat or a jump to 100%."""
+    rows = (
+        Report.objects.filter(slot__status__in=(Slot.Status.SUBMITTED, Slot.Status.ACCEPTED))
+        .order_by("pk")
+        .values_list("pk", "slot__task_id", "slot__unit_id")
+    )
+    Signal.objects.bulk_create(
+        Signal(
+            kind=(Signal.Kind.REPEATED_TEXT, Signal.Kind.JUMP_TO_DONE)[i % 2],
+            key=f"report:{report_id}",
+            task_id=task_id,
+            unit_id=unit_id,
+            report_id=report_id,
+            on=today,
+            detail={"similarity": 0.97},
+            text=f"填报内容与上期雷同{i}",
+        )
+        for i, (report_id, task_id, unit_id) in enumerate(rows)
+    )
+
+
+def _problems(t, tasks, today: dt.date, cal) -> None:
+    """Problems on every task, half of them on the first (its page's panel fills up), at every
+    level: the ones at level 3 were raised long ago and climbed twice, those at level 2 once."""
+    sup, system = t.supervisor, system_actor()
+    n = 2 * len(tasks)
+    states = [PROBLEM_STATES[k % len(PROBLEM_STATES)] for k in range(n)]
+    on = [tasks[0] if k % 2 == 0 else tasks[k % len(tasks)] for k in range(n)]
+
+    def raise_(k, day):
+        return problems.raise_problem(
+            on[k],
+            actor=t.reporter_a,
+            title=f"问题{k:02d}",
+            description="需要协调",
+            now=_at(day) if day else None,
+        )
+
+    d0 = today - dt.timedelta(days=60)
+    d1 = cal.add_working_days(d0, 6)  # past level 1's SLA (5 working days)
+    d2 = cal.add_working_days(d1, 11)  # past level 2's (10)
+    for k in range(n):
+        if states[k] == "level3":
+            raise_(k, d0)
+    problems.escalate_problems(actor=system, today=d1)
+    for k in range(n):
+        if states[k] == "level2":
+            raise_(k, d1)
+    problems.escalate_problems(actor=system, today=d2)
+    for k in range(n):
+        state = states[k]
+        if state in ("level3", "level2"):
+            continue
+        p = raise_(k, None)
+        if state == "open":
+            continue
+        problems.respond_problem(p, actor=sup, version=p.version, text="正在协调")
+        problems.respond_problem(p, actor=t.reporter_a, version=p.version, text="补充情况")
+        if state == "resolved":
+            problems.resolve_problem(p, actor=sup, version=p.version, resolution="已解决")
+        elif state == "unsolvable":
+            problems.declare_unsolvable(p, actor=sup, version=p.version, reasons="超出权限")
+
+
+def _orders(t, tasks, today: dt.date, cal) -> None:
+    """Orders to 甲局一处 about one to three tasks each, the first task in all of them."""
+    sup, who = t.supervisor, t.reporter_a
+    past = today - dt.timedelta(days=30)
+    for k in range(2 * len(tasks)):
+        state = ORDER_STATES[k % len(ORDER_STATES)]
+        about = [tasks[0], *tasks[1 + k % len(tasks) :][: k % 3]]
+        day = past if state in ("overdue", "unverified") else today
+        order = orders.issue_order(
+            actor=sup,
+            unit=t.a1,
+            tasks=about,
+            demand=f"督办事项{k:02d}",
+            respond_by=cal.add_working_days(day, 5),
+            now=_at(day) if day != today else None,
+        )
+        if state in ("issued", "overdue"):
+            continue
+        responded = _at(cal.add_working_days(past, 1)) if state == "unverified" else None
+        orders.respond_order(
+            order, actor=who, version=order.version, response="已整改", now=responded
+        )
+        if state in ("returned", "closed"):
+            orders.verify_order(
+                order,
+                actor=sup,
+                version=order.version,
+                accept=state == "closed",
+                comment="" if state == "closed" else "材料不全",
+            )
+
+
+def _extension(t, task, state: str, today: dt.date) -> None:
+    task.refresh_from_db()
+    asked = _at(today - dt.timedelta(days=30)) if state == "waiting" else None
+    ext = due_process.request_extension(
+        task,
+        actor=t.reporter_a,
+        requested_deadline=task.deadline + dt.timedelta(days=30),
+        reason="受天气影响",
+        now=asked,
+    )
+    if state in ("approved", "rejected"):
+        due_process.decide_extension(
+            ext,
+            actor=t.supervisor if state == "approved" else t.leader_a,
+            version=ext.version,
+            approve=state == "approved",
+            reason="同意" if state == "approved" else "理由不足",
+        )
+
+
+def _appeal(t, task, state: str, today: dt.date) -> None:
+    asked = _at(today - dt.timedelta(days=30)) if state == "waiting" else None
+    appeal = due_process.appeal_light(task, actor=t.reporter_a, reason="已按期推进", now=asked)
+    if state in ("approved", "rejected"):
+        due_process.decide_appeal(
+            appeal,
+            actor=t.leader_a if state == "approved" else t.supervisor,
+            version=appeal.version,
+            uphold=state == "approved",
+            reason="属实" if state == "approved" else "不属实",
+        )

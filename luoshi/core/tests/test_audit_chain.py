@@ -79,3 +79,18 @@ def test_diff_lists_only_changed_fields():
         {"a": 1, "b": dt.date(2026, 1, 2), "c": Decimal("1.50")},
         {"a": 1, "b": dt.date(2026, 1, 3), "c": Decimal("1.5")},
     ) == {"b": ["2026-01-02", "2026-01-03"]}
+
+
+def test_a_moment_given_in_local_time_still_verifies(db):
+    """Services may pass `at` in Asia/Shanghai time (an escalation "that morning"); the
+    database gives it back in UTC, and the chain must verify either way."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    at = dt.datetime(2026, 3, 2, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with transaction.atomic():
+        [rec] = audit.record(
+            system_actor(), [audit.Entry("update", "test.thing", 1, "t", {})], at=at
+        )
+    assert AuditRecord.objects.get(pk=rec.pk).at == at
+    assert audit.verify_chain() == (True, 1, "ok")

@@ -31,7 +31,8 @@ issues as BEGIN / COMMIT, differently per vendor; they are bookkeeping, not read
 
 Each count is of the second of two identical requests (steady state: a per-process cache
 warmed by the first would otherwise make the first size look dearer than the second). Run
-time: about 40 s, most of it the 400 requests (25 endpoints × 4 roles × 2 sizes × 2)."""
+time: about 40 s, most of it the ~600 requests (39 endpoints × up to 4 roles × 2 sizes × 2;
+an endpoint only some roles may read lists them in `roles`)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.views import APIView
 
 from .query_count_world import BIG, SMALL, World, build
 
@@ -65,6 +67,8 @@ class Endpoint:
     headers: dict = field(default_factory=dict)
     # Roles that see the same rows at both sizes, and why (the growth check needs more rows).
     same_rows: dict[str, str] = field(default_factory=dict)
+    # The roles measured: the others are refused (the scope test checks that they are).
+    roles: tuple[str, ...] = ROLES
 
     @property
     def url_name(self) -> str:
@@ -75,6 +79,10 @@ class Endpoint:
         url = reverse(self.url_name, args=self.args(world))
         q = self.query(world)
         return f"{url}?{q}" if q else url
+
+
+# Integrity signals are for supervisors (and administrators) only.
+SUPERVISORS = ("admin", "supervisor")
 
 
 def _filtered(w: World) -> str:
@@ -109,6 +117,22 @@ ENDPOINTS = [
     Endpoint("api:milestone-list"),
     Endpoint("api:assignment-list"),
     Endpoint("api:slot-list"),
+    # supervision: pages (the task page's panels are in ledger:task_detail above)
+    Endpoint("supervision:problem_list"),
+    Endpoint("supervision:order_list"),
+    Endpoint("supervision:extension_list"),
+    Endpoint("supervision:appeal_list"),
+    Endpoint("supervision:integrity", roles=SUPERVISORS),  # signals and counts per unit
+    Endpoint("supervision:closed_loop"),
+    # supervision: API lists
+    Endpoint("api:light-list"),
+    Endpoint("api:problem-list"),
+    Endpoint("api:order-list"),
+    Endpoint("api:extension-list"),
+    Endpoint("api:appeal-list"),
+    Endpoint("api:signal-list", roles=SUPERVISORS),
+    Endpoint("api:signal-per-unit", roles=SUPERVISORS),
+    Endpoint("api:closed-loop"),
 ]
 
 # Pages without URL parameters that are not lists, and why.
@@ -117,6 +141,8 @@ NOT_LISTS = {
     "ledger:import_start": "a form",
     "ledger:export": "a workbook download (tests/test_export_ledger.py times it)",
     "notify:mark_all_read": "POST only, redirects",
+    "supervision:order_new": "a form",
+    "supervision:integrity_scan": "POST only, redirects",
     "api:api-root": "DRF's index of routes, no data",
     "api:openapi": "the schema, no data",
     "api:token": "POST only: log-in",
@@ -155,10 +181,11 @@ def list_routes() -> set[str]:
 
 
 def _is_api(p: URLPattern) -> bool:
+    """A DRF view (the project's own APIViews too, e.g. /api/closed-loop/)."""
     module = getattr(p.callback, "__module__", "") or ""
     cls = getattr(p.callback, "cls", None)
     return module.startswith(("rest_framework", "drf_spectacular")) or bool(
-        cls and cls.__module__.startswith(("rest_framework", "drf_spectacular"))
+        isinstance(cls, type) and issubclass(cls, APIView)
     )
 
 
@@ -257,7 +284,8 @@ def test_list_query_counts_are_pinned_and_do_not_grow_with_rows(orgtree, client)
         with transaction.atomic():
             world = build(orgtree, size)
             for ep in ENDPOINTS:
-                for role, person in people.items():
+                for role in ep.roles:
+                    person = people[role]
                     runs.setdefault((ep.key, role), {})[size.name] = _measure(
                         client, person, ep, world
                     )

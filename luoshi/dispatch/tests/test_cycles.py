@@ -85,9 +85,10 @@ def test_report_flow_with_return_and_accept(plan, orgtree):
     )
     with pytest.raises(StaleVersion):
         services.save_report(report, actor=orgtree.reporter_a, version=1, progress="旧")
-    # Submitted on Monday 28 Sep, due Friday 25 Sep: one working day late.
+    # Due Friday 25 Sep, the Mid-Autumn Festival (a day off): met on Monday 28 Sep, the next
+    # working day (core.workdays.working_days_late). Submitted Tuesday 29: one working day late.
     services.submit_report(
-        report, actor=orgtree.reporter_a, version=report.version, now=at(2026, 9, 28)
+        report, actor=orgtree.reporter_a, version=report.version, now=at(2026, 9, 29)
     )
     slot.refresh_from_db()
     assert (slot.status, slot.days_late) == ("submitted", 1)

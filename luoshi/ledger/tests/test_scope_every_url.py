@@ -3,11 +3,13 @@
 The test walks every URL pattern the project has (pages and API). Each named pattern must be in
 SCOPE_TABLE, so a new endpoint fails this test until someone states how its scope is checked."""
 
+import datetime as dt
 import io
 
 import openpyxl
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
 
 from luoshi.core.actors import system_actor
 from luoshi.ledger import services
@@ -76,6 +78,49 @@ SCOPE_TABLE = {
     "notify:inbox": "list",
     "notify:mark_read": "message",
     "notify:mark_all_read": "list",
+    # supervision (issue #7): pages under /supervision/
+    "supervision:problem_list": "list",
+    "supervision:problem_detail": "problem",
+    "supervision:problem_respond": "problem",
+    "supervision:problem_resolve": "problem",
+    "supervision:problem_unsolvable": "problem",
+    "supervision:problem_create": "task",
+    "supervision:order_list": "list",
+    "supervision:order_new": "form",
+    "supervision:order_detail": "order",
+    "supervision:order_respond": "order",
+    "supervision:order_verify": "order",
+    "supervision:order_print": "order",
+    "supervision:extension_list": "list",
+    "supervision:extension_detail": "extension",
+    "supervision:extension_new": "task",
+    "supervision:appeal_list": "list",
+    "supervision:appeal_detail": "appeal",
+    "supervision:appeal_new": "task",
+    "supervision:integrity": "list",
+    "supervision:integrity_scan": "list",  # POST only: tried in the collection-POST test
+    "supervision:closed_loop": "list",
+    # supervision API
+    "light-list": "list",
+    "light-detail": "task",  # /api/lights/{task}/ takes the task id
+    "problem-list": "list",
+    "problem-detail": "problem",
+    "problem-respond": "problem",
+    "problem-resolve": "problem",
+    "problem-unsolvable": "problem",
+    "order-list": "list",
+    "order-detail": "order",
+    "order-respond": "order",
+    "order-verify": "order",
+    "extension-list": "list",
+    "extension-detail": "extension",
+    "extension-decide": "extension",
+    "appeal-list": "list",
+    "appeal-detail": "appeal",
+    "appeal-decide": "appeal",
+    "signal-list": "list",
+    "signal-per-unit": "list",
+    "closed-loop": "list",
     "login": "public",
     "logout": "public",
     "set_language": "public",
@@ -104,6 +149,7 @@ def b_world(orgtree):
         title="乙局机密任务",
         responsible_units=[orgtree.b1],
         owner=orgtree.reporter_b,
+        deadline=dt.date(2026, 12, 31),  # an extension needs a deadline to move
     )
     ms = services.create_milestone(task, actor=system_actor(), date="2026-05-01", name="乙节点")
     services.deploy_plan(plan, actor=system_actor())
@@ -129,6 +175,7 @@ def b_world(orgtree):
         orgtree.reporter_b, subject="乙局机密任务", body="乙节点", dedupe_key="scope:b"
     )
     return {
+        **_supervision_world(orgtree, task),
         "message": message,
         "slot": slot,
         "report": report,
@@ -145,21 +192,80 @@ def b_world(orgtree):
     }
 
 
-SECRETS = ["乙局机密任务", "乙计划", "乙节点", "乙类别", "乙填报", "乙附件", "%PDF"]
+def _supervision_world(orgtree, task) -> dict:
+    """B's supervision records, made through supervision's services as users would make them."""
+    from luoshi.core.calendar import current_calendar
+    from luoshi.supervision import services as supervision
+    from luoshi.supervision.models import Signal, TaskLight
+    from luoshi.supervision.services import due_process, integrity, orders, problems
+
+    today = timezone.localdate()
+    problem = problems.raise_problem(
+        task, actor=orgtree.reporter_b, title="乙局机密问题", description="乙局问题详情"
+    )
+    order = orders.issue_order(
+        actor=orgtree.supervisor,
+        unit=orgtree.b1,
+        tasks=[task],
+        demand="乙局督办要求",
+        respond_by=current_calendar().add_working_days(today, 1),
+    )
+    extension = due_process.request_extension(
+        task,
+        actor=orgtree.reporter_b,
+        requested_deadline=dt.date(2027, 3, 31),
+        reason="乙局延期理由",
+    )
+    # Green on a day long before its milestone (乙节点, 1 May), red today: the light history
+    # has a green-to-red step, which the integrity scan reports as warned too late.
+    supervision.recompute_lights(actor=system_actor(), today=dt.date(2026, 3, 2))
+    supervision.recompute_lights(actor=system_actor(), today=today)
+    task.refresh_from_db()
+    assert task.light == "red", task.light_reasons
+    appeal = due_process.appeal_light(task, actor=orgtree.reporter_b, reason="乙局申诉理由")
+    result = integrity.scan_signals(actor=system_actor(), today=today)
+    assert result["warned_late"] == 1, result
+    return {
+        "problem": problem,
+        "order": order,
+        "extension": extension,
+        "appeal": appeal,
+        "signal": Signal.objects.get(task=task),
+        "light": TaskLight.objects.get(task=task),
+    }
+
+
+SECRETS = [
+    "乙局机密任务",
+    "乙计划",
+    "乙节点",
+    "乙类别",
+    "乙填报",
+    "乙附件",
+    "%PDF",
+    # supervision
+    "乙局机密问题",
+    "乙局问题详情",
+    "乙局督办要求",
+    "乙局延期理由",
+    "乙局申诉理由",
+    "乙局一处",  # the unit a problem, order, request or signal names
+]
 
 
 def _url_for(route: str, kind: str, world) -> str:
     import re
 
     obj = world.get(kind)
-    url = "/" + route.lstrip("^").rstrip("$")
-    url = re.sub(r"\(\?P<format>[^)]*\)", ".json", url)
-    url = url.replace("\\.", ".").replace("/?", "/")
+    url = re.sub(r"\(\?P<format>[^)]*\)", "json", route)
     url = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(obj.pk), url)
     url = re.sub(
         r"<(?:\w+:)?(\w+)>", lambda m: str(obj.pk) if m.group(1) != "format" else "json", url
     )
-    return url
+    # A router's patterns are regexes inside the "api/" prefix ("api/^tasks/$"): every anchor
+    # goes, not only a leading one, or each API URL would be a 404 that proves nothing.
+    url = url.replace("\\.", ".").replace("/?", "/").replace("^", "").replace("$", "")
+    return "/" + url
 
 
 def test_every_url_is_in_the_scope_table():
@@ -170,7 +276,10 @@ def test_every_url_is_in_the_scope_table():
 
 def test_reporter_of_a_sees_nothing_of_b(orgtree, b_world, client):
     client.force_login(orgtree.reporter_a)
+    # A server error is a failure like any other; every one is listed, not only the first.
+    client.raise_request_exception = False
     checked = 0
+    failures = []
     for name, route, _ in walk(get_resolver()):
         if name is None or name.startswith("admin:"):
             continue
@@ -178,6 +287,8 @@ def test_reporter_of_a_sees_nothing_of_b(orgtree, b_world, client):
         if kind in ("public", "form"):
             continue
         url = _url_for(route, kind, b_world)
+        # The URL reaches the pattern under test: a 404 from no pattern would prove nothing.
+        assert resolve(url).url_name == name.rsplit(":", 1)[-1], (name, url)
         for method in ("get", "post", "put", "patch", "delete"):
             if method != "get" and kind in ("list", "export"):
                 continue
@@ -189,18 +300,39 @@ def test_reporter_of_a_sees_nothing_of_b(orgtree, b_world, client):
             checked += 1
             if resp.status_code in (403, 404, 405):
                 continue
-            assert resp.status_code == 200 or (method == "post" and kind == "list"), (
-                f"{method.upper()} {url} ({name}) answered {resp.status_code}"
-            )
+            if not (resp.status_code == 200 or (method == "post" and kind == "list")):
+                exc = getattr(resp, "exc_info", None)
+                failures.append(
+                    f"{method.upper()} {url} ({name}) answered {resp.status_code}"
+                    + (f": {exc[1]!r}" if exc else "")
+                )
+                continue
             body = _text(resp)
             leaked = [s for s in SECRETS if s in body]
-            assert not leaked, f"{method.upper()} {url} ({name}) shows {leaked}"
+            if leaked:
+                failures.append(f"{method.upper()} {url} ({name}) shows {leaked}")
+    assert not failures, "\n".join(failures)
     assert checked > 60
     # Nothing of B's changed through any of those requests.
     task = Task.objects.get(pk=b_world["task"].pk)
     assert task.version == 1 and task.title == "乙局机密任务"
     assert Milestone.objects.filter(pk=b_world["milestone"].pk).exists()
     assert Assignment.objects.get(pk=b_world["assignment"].pk).ack == "pending"
+    _assert_b_supervision_unchanged(b_world)
+
+
+def _assert_b_supervision_unchanged(world) -> None:
+    from luoshi.supervision.models import Appeal, Extension, Order, Problem, Signal
+
+    problem = Problem.objects.get(pk=world["problem"].pk)
+    assert (problem.status, problem.version, problem.steps.count()) == ("open", 1, 1)
+    order = Order.objects.get(pk=world["order"].pk)
+    assert (order.status, order.version, order.steps.count()) == ("issued", 1, 1)
+    for model, key in ((Extension, "extension"), (Appeal, "appeal")):
+        row = model.objects.get(pk=world[key].pk)
+        assert (row.status, row.version) == ("pending", 1), key
+    assert Problem.objects.count() == Order.objects.count() == 1
+    assert Extension.objects.count() == Appeal.objects.count() == Signal.objects.count() == 1
 
 
 def _text(resp) -> str:
@@ -234,6 +366,76 @@ def test_reporter_of_a_cannot_fetch_b_through_query_parameters(orgtree, b_world,
             assert not [s for s in SECRETS if s in _text(resp)], url
 
 
+def test_reporter_of_a_cannot_fetch_b_supervision_through_query_parameters(
+    orgtree, b_world, client
+):
+    client.force_login(orgtree.reporter_a)
+    task, unit, plan = b_world["task"].pk, orgtree.b1.pk, b_world["plan"].pk
+    report = b_world["report"].pk
+    for url in [
+        f"/supervision/problems/?task={task}",
+        "/supervision/problems/?mine=raised",
+        f"/supervision/orders/?unit={unit}",
+        f"/supervision/orders/?task={task}",
+        f"/supervision/extensions/?task={task}",
+        f"/supervision/appeals/?task={task}",
+        f"/supervision/closed-loop/?unit={unit}",
+        f"/supervision/orders/new/?task={task}",
+        f"/supervision/orders/new/?unit={unit}",
+        f"/supervision/tasks/{task}/problems/new/?report={report}",
+        f"/supervision/integrity/?unit={unit}",
+        f"/api/problems/?task={task}",
+        f"/api/problems/?unit={unit}",
+        f"/api/orders/?task={task}",
+        f"/api/orders/?unit={unit}",
+        f"/api/extensions/?task={task}",
+        f"/api/appeals/?unit={unit}",
+        f"/api/lights/?plan={plan}",
+        f"/api/signals/?task={task}",
+        f"/api/signals/per-unit/?unit={unit}",
+        f"/api/closed-loop/?unit={unit}",
+    ]:
+        resp = client.get(url)
+        # A refusal (403), an unknown filter value (400) or a scoped answer (200) are all fine.
+        assert resp.status_code in (200, 400, 403, 404), (url, resp.status_code)
+        if resp.status_code == 200:
+            assert not [s for s in SECRETS if s in _text(resp)], url
+
+
+def test_reporter_of_a_cannot_act_on_b_through_collection_posts(orgtree, b_world, client):
+    """The collection routes are "list" above (GET only there): their POSTs name B's task."""
+    client.force_login(orgtree.reporter_a)
+    task, unit = b_world["task"].pk, orgtree.b1.pk
+    later = timezone.localdate() + dt.timedelta(days=30)
+    for url, data in [
+        ("/api/problems/", {"task": task, "title": "甲冒充问题"}),
+        ("/api/extensions/", {"task": task, "requested_deadline": "2027-06-30", "reason": "x"}),
+        ("/api/appeals/", {"task": task, "reason": "x"}),
+        (
+            "/api/orders/",
+            {"unit": unit, "tasks": [task], "demand": "x", "respond_by": later.isoformat()},
+        ),
+    ]:
+        resp = client.post(url, data, content_type="application/json")
+        assert resp.status_code in (400, 403, 404), (url, resp.status_code, resp.content[:300])
+    for url, data in [
+        ("/supervision/integrity/scan/", {}),
+        (
+            "/supervision/orders/new/",
+            {"unit": unit, "tasks": [task], "demand": "x", "respond_by": later.isoformat()},
+        ),
+        (f"/supervision/tasks/{task}/problems/new/", {"title": "甲冒充问题"}),
+        (
+            f"/supervision/tasks/{task}/extension/new/",
+            {"requested_deadline": "2027-06-30", "reason": "x"},
+        ),
+        (f"/supervision/tasks/{task}/appeal/new/", {"reason": "x"}),
+    ]:
+        resp = client.post(url, data)
+        assert resp.status_code in (403, 404), (url, resp.status_code)
+    _assert_b_supervision_unchanged(b_world)
+
+
 def test_anonymous_gets_nothing(b_world, client):
     for name, route, _ in walk(get_resolver()):
         if name is None or name.startswith("admin:") or SCOPE_TABLE[name] in ("public",):
@@ -248,3 +450,44 @@ def test_supervisor_and_b_reporter_do_see_b(orgtree, b_world, client):
         assert "乙局机密任务" in client.get("/").content.decode()
         assert client.get(f"/tasks/{b_world['task'].pk}/").status_code == 200
         assert client.get("/api/tasks/").json()["count"] == 1
+
+
+def test_supervisor_and_b_reporter_do_see_b_supervision(orgtree, b_world, client):
+    """The other side of the leak test: B's people do see these secrets on these URLs, so their
+    absence for reporter_a means the scope held, not that the page never shows them."""
+    w = b_world
+    shown = {
+        f"/supervision/problems/{w['problem'].pk}/": "乙局问题详情",
+        "/supervision/problems/": "乙局机密问题",
+        f"/supervision/orders/{w['order'].pk}/": "乙局督办要求",
+        f"/supervision/orders/{w['order'].pk}/print/": "乙局督办要求",
+        f"/supervision/extensions/{w['extension'].pk}/": "乙局延期理由",
+        "/supervision/extensions/": "乙局机密任务",
+        f"/supervision/appeals/{w['appeal'].pk}/": "乙局申诉理由",
+        "/supervision/appeals/": "乙局机密任务",
+        f"/api/problems/{w['problem'].pk}/": "乙局机密问题",
+        "/api/problems/": "乙局机密问题",
+        f"/api/orders/{w['order'].pk}/": "乙局督办要求",
+        "/api/orders/": "乙局督办要求",
+        f"/api/extensions/{w['extension'].pk}/": "乙局延期理由",
+        "/api/extensions/": "乙局延期理由",
+        f"/api/appeals/{w['appeal'].pk}/": "乙局申诉理由",
+        "/api/appeals/": "乙局申诉理由",
+        f"/api/lights/{w['task'].pk}/": "乙节点",
+        "/api/lights/": "乙节点",
+    }
+    for_supervisors = {
+        "/supervision/integrity/": "乙节点",
+        "/api/signals/": "乙节点",
+        "/api/signals/per-unit/": "乙局一处",
+    }
+    for person, urls in (
+        (orgtree.supervisor, {**shown, **for_supervisors}),
+        (orgtree.reporter_b, shown),
+    ):
+        client.force_login(person)
+        for url, secret in urls.items():
+            resp = client.get(url)
+            assert resp.status_code == 200, (person.username, url, resp.status_code)
+            assert secret in _text(resp), (person.username, url, secret)
+    assert w["light"].light == "red" and w["signal"].kind == "warned_late"

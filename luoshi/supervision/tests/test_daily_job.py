@@ -18,7 +18,10 @@ def test_runs_once_on_working_days_only(orgtree, monkeypatch):
     assert jobs.daily_lights() is None
     assert not TaskLight.objects.exists()
     day["d"] = dt.date(2026, 2, 24)
-    assert jobs.daily_lights()["tasks"] == 1
+    result = jobs.daily_lights()
+    assert result["tasks"] == 1
+    assert result["signals_added"] == 0  # the integrity scan ran after the lights, found none
+    assert AuditRecord.objects.filter(object_type="supervision.signals", action="scan").exists()
     assert jobs.daily_lights() is None  # already done today
     recs = AuditRecord.objects.filter(object_type="supervision.lights", action="recompute")
     assert recs.count() == 1 and recs.get().actor_id == actor.pk

@@ -3,9 +3,10 @@ import random
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from luoshi.core.actors import system_actor
-from luoshi.demo import city, workbooks
+from luoshi.demo import city, story, workbooks
 from luoshi.ledger import services
 from luoshi.ledger.importer.service import ImportFailed, Options, run
 from luoshi.ledger.models import Assignment, Plan
@@ -13,7 +14,10 @@ from luoshi.org.models import Person, Unit, UnitKind
 
 
 class Command(BaseCommand):
-    help = "Load the demo city: ~120 units, people in every role, three plans."
+    help = (
+        "Load the demo city: ~120 units, people in every role, three plans, and a few months "
+        "of supervision (reports, problems, orders, extension requests, appeals, signals)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2026)
@@ -29,22 +33,29 @@ class Command(BaseCommand):
             help="do nothing (but print the log-ins) when units already exist",
         )
         parser.add_argument("--quiet", action="store_true")
+        parser.add_argument(
+            "--today",
+            type=dt.date.fromisoformat,
+            default=None,
+            help="tell the months of supervision as of this day, YYYY-MM-DD (default: today; "
+            "tests pin it so the story does not move with the calendar)",
+        )
 
-    def handle(self, *args, seed, scale, if_empty, quiet, **o):
+    def handle(self, *args, seed, scale, if_empty, quiet, today=None, **o):
         rng = random.Random(seed)
         if Unit.objects.exists():
             if if_empty:
                 self._logins()
                 return
         else:
-            self._load(rng)
+            self._load(rng, seed, today or timezone.localdate())
         if scale:
             self.load_scale(rng, scale)
         if not quiet:
             self._logins()
 
     @transaction.atomic
-    def _load(self, rng):
+    def _load(self, rng, seed, today):
         actor = system_actor()
         units = city.build_city(rng, actor=actor)
         # Plan 1: the bureau's 151-task ledger, as a workbook through the real importer.
@@ -61,6 +72,15 @@ class Command(BaseCommand):
                 self.stderr.write(f"row {e['row']} {e['column']}: {e['reason']}")
             raise
         plan = Plan.objects.get(name=opts.plan_name, year=2026)
+        self.stdout.write(f"bureau ledger: {report.rows} tasks in {report.categories} categories")
+        # Plans 2 and 3: the city's key work and a hundred-day campaign, entered as tasks. The
+        # key work's last two report cycles are replayed while it is the only deployed plan
+        # (opening a past cycle opens it for every deployed plan); the bureau deploys after.
+        key_work = self._city_plan(rng, units, actor)
+        # Its own generator: the ledgers stay what they were for a seed whatever the story does.
+        story_rng = random.Random(seed * 31 + 7)
+        supervisor = Person.objects.get(username="supervisor")
+        history = story.report_history(key_work, today=today, rng=story_rng, reviewer=supervisor)
         services.deploy_plan(plan, actor=actor)
         pending = list(
             Assignment.objects.filter(task__plan=plan, ack="pending")
@@ -68,9 +88,13 @@ class Command(BaseCommand):
             .order_by("id")
         )
         services.acknowledge(pending[: len(pending) * 2 // 3], actor=actor)
-        self.stdout.write(f"bureau ledger: {report.rows} tasks in {report.categories} categories")
-        # Plans 2 and 3: the city's key work and a hundred-day campaign, entered as tasks.
-        self._city_plan(rng, units, actor)
+        counts = story.supervision(
+            today=today, units=units, bureau=plan, key_work=key_work, history=history
+        )
+        self.stdout.write(
+            "supervision: {problems} problems, {orders} orders, {extensions} extension requests, "
+            "{appeals} appeals, {signals} integrity signals, {red} red lights".format(**counts)
+        )
 
     @transaction.atomic
     def _city_plan(self, rng, units, actor):
@@ -129,6 +153,7 @@ class Command(BaseCommand):
                 key_task=True,
             )
         services.deploy_plan(plan, actor=actor)
+        return plan
 
     def load_scale(self, rng, n):
         names = list(Unit.objects.filter(depth__gte=1).values_list("name", flat=True))
@@ -153,3 +178,5 @@ class Command(BaseCommand):
                 f"  {role.label:<22} {username:<11} / {city.DEMO_PASSWORD}"
                 f"   ({name}, {title}, {unit})"
             )
+            if username in story.WAITING:
+                self.stdout.write(f"  {'':<22} {'':<11}   waiting: {story.WAITING[username]}")

@@ -1,29 +1,33 @@
 """Stored lights: recompute every task's light set-based and keep the history of changes.
 
 `recompute_lights` reads tasks in chunks of `CHUNK` by primary key, with their milestones,
-report slots and stored lights in one query each per chunk, so its query count does not grow
-with the number of tasks (up to a chunk). Lights are computed state: one audit record per run
-says who ran it, for which day and what came out; `LightChange` rows are each task's history.
+report slots, open problems and stored lights in one query each per chunk, so its query count
+does not grow with the number of tasks (up to a chunk). Lights are computed state: one audit
+record per run says who ran it, for which day and what came out; `LightChange` rows are each
+task's history. After any audited change that can move a light, the tasks it touched are
+recomputed once the change commits (`lights_after_change`); the worker's daily pass does all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import defaultdict
 
 from django.db import transaction
 from django.utils import timezone
 
 from luoshi.core import audit
+from luoshi.core.actors import system_actor
 from luoshi.core.calendar import current_calendar
 from luoshi.core.errors import OutOfScope
 from luoshi.dispatch.models import Slot
 from luoshi.ledger import services as ledger_services
 from luoshi.ledger.models import Milestone, Plan, Task
 
-from . import rules
-from .access import can_recompute
-from .models import LightChange, PlanLightRules, TaskLight
+from .. import rules
+from ..access import can_recompute
+from ..models import LightChange, PlanLightRules, Problem, TaskLight
 
 CHUNK = 5000
 BATCH = 1000
@@ -84,37 +88,65 @@ def _reasons_json(light: rules.Light) -> list[dict]:
     ]
 
 
+def _chunks(tasks, task_ids: list[int] | None):
+    """The task rows in chunks of CHUNK: by primary-key range, or through the given ids."""
+    if task_ids is not None:
+        ids = sorted(set(task_ids))
+        for i in range(0, len(ids), CHUNK):
+            rows = list(tasks.filter(pk__in=ids[i : i + CHUNK]).values_list(*TASK_COLUMNS))
+            if rows:
+                yield rows
+        return
+    last = 0
+    while True:
+        rows = list(tasks.filter(pk__gt=last).values_list(*TASK_COLUMNS)[:CHUNK])
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield rows
+
+
 @transaction.atomic
-def recompute_lights(*, actor, today: dt.date | None = None, plan: Plan | None = None) -> dict:
-    """Compute every task's light (of one plan, or all) as of `today` and store it: new lights
-    created, changed ones updated, and one LightChange per task whose light moved. Running it
-    again the same day changes nothing. Returns the counts."""
+def recompute_lights(
+    *,
+    actor,
+    today: dt.date | None = None,
+    plan: Plan | None = None,
+    task_ids: list[int] | None = None,
+) -> dict:
+    """Compute every task's light (of one plan, of the given tasks, or all) as of `today` and
+    store it: new lights created, changed ones updated, and one LightChange per task whose
+    light moved. Running it again the same day changes nothing. Returns the counts.
+
+    With `task_ids` (the lights moved by one change, see `lights_after_change`) a run that
+    changes nothing writes no audit record: the change that caused it has its own."""
     if not can_recompute(actor):
         raise OutOfScope("Only supervisors and administrators recompute the lights.")
     today = today or timezone.localdate()
     now = _moment(today)
-    wdb = current_calendar().working_days_between
+    cal = current_calendar()
+    wdb = cal.working_days_between
     plan_rules = {r.plan_id: r.as_rules() for r in PlanLightRules.objects.all()}
 
     tasks = Task.objects.order_by("pk")
     milestones = Milestone.objects.all()
     slots = Slot.objects.filter(due_at__lt=now)
     stored = TaskLight.objects.all()
+    problems = Problem.objects.filter(status=Problem.Status.OPEN)
     if plan is not None:
         tasks = tasks.filter(plan=plan)
         milestones = milestones.filter(task__plan=plan)
         slots = slots.filter(task__plan=plan)
         stored = stored.filter(task__plan=plan)
+        problems = problems.filter(task__plan=plan)
 
     counts = dict.fromkeys(LIGHTS, 0)
     created = changed = unchanged = 0
-    last = 0
-    while True:
-        rows = list(tasks.filter(pk__gt=last).values_list(*TASK_COLUMNS)[:CHUNK])
-        if not rows:
-            break
+    for rows in _chunks(tasks, task_ids):
         first, last = rows[0][0], rows[-1][0]
         span = {"task_id__gte": first, "task_id__lte": last}
+        if task_ids is not None:
+            span = {"task_id__in": [r[0] for r in rows]}
 
         ms: dict[int, list] = defaultdict(list)
         for task_id, *m in milestones.filter(**span).values_list(
@@ -129,6 +161,23 @@ def recompute_lights(*, actor, today: dt.date | None = None, plan: Plan | None =
         ):
             sl[task_id].append((due_at, status))
         old = {t.task_id: t for t in stored.filter(**span)}
+        plan_of = {r[0]: r[1] for r in rows}
+        pr: dict[int, list] = defaultdict(list)
+        for task_id, level, entered_on, raised_level in problems.filter(**span).values_list(
+            "task_id", "level", "level_entered_on", "raised_level"
+        ):
+            state = rules.escalate(
+                level,
+                entered_on,
+                False,
+                today,
+                cal.add_working_days,
+                plan_rules.get(plan_of.get(task_id), rules.DEFAULT_RULES),
+            )
+            # Escalation itself is the problems job's to store; the light reads where the
+            # problem stands today: past its SLA (a climb due) or already climbed.
+            past_sla = state.escalated or state.past_sla
+            pr[task_id].append((level, past_sla, level > raised_level))
 
         new_rows, update_rows, history, shown = [], [], [], []
         for (
@@ -154,6 +203,7 @@ def recompute_lights(*, actor, today: dt.date | None = None, plan: Plan | None =
                 milestones=ms.get(pk, ()),
                 missed_cycles=missed,
                 report_overdue=overdue,
+                problems=pr.get(pk, ()),
             )
             light = rules.compute_light(
                 facts, today, plan_rules.get(plan_id, rules.DEFAULT_RULES), wdb
@@ -211,6 +261,22 @@ def recompute_lights(*, actor, today: dt.date | None = None, plan: Plan | None =
         "changed": changed,
         "unchanged": unchanged,
     }
+    if task_ids is not None:
+        if created or changed:
+            audit.record(
+                actor,
+                [
+                    audit.Entry(
+                        "recompute",
+                        "supervision.lights",
+                        "tasks",
+                        "tasks changed",
+                        {"counts": result, "today": today.isoformat()},
+                        {"tasks": sorted(set(task_ids))[:100], "today": today.isoformat()},
+                    )
+                ],
+            )
+        return result
     audit.record(
         actor,
         [
@@ -225,3 +291,58 @@ def recompute_lights(*, actor, today: dt.date | None = None, plan: Plan | None =
         ],
     )
     return result
+
+
+# --- after a change ------------------------------------------------------------------------
+
+# Audit records of these kinds are changes that can move a task's light: the task itself (its
+# deadline, progress, status), its milestones, its reports and review, its problems.
+LIGHT_MOVERS = frozenset(
+    {
+        "ledger.task",
+        "ledger.milestone",
+        "dispatch.report",
+        "dispatch.slot",
+        "supervision.problem",
+        "supervision.extension",
+    }
+)
+TASK_PREFIX = audit.TASK_THREAD + ":"
+_pending = threading.local()
+
+
+def tasks_moved(records) -> set[int]:
+    """The tasks whose light the audited changes may have moved."""
+    out = set()
+    for rec in records:
+        if rec.object_type in LIGHT_MOVERS and rec.thread.startswith(TASK_PREFIX):
+            tail = rec.thread[len(TASK_PREFIX) :]
+            if tail.isdigit():
+                out.add(int(tail))
+    return out
+
+
+def lights_after_change(sender, records, **kwargs) -> None:
+    """Receiver of `core.audit.recorded`: once the change's transaction commits, recompute the
+    lights of the tasks it touched (a few queries for a few tasks; set-based for an import).
+    Lights lag a rolled-back change by nothing: nothing is scheduled until commit."""
+    moved = tasks_moved(records)
+    if not moved:
+        return
+    pending = getattr(_pending, "tasks", None)
+    if pending is None:
+        pending = _pending.tasks = set()
+    pending |= moved
+    # One callback per audited change; the first to run after commit takes the whole set and
+    # the others find it empty. robust: a failure is logged, never the user's error (the daily
+    # pass recomputes everything anyway).
+    transaction.on_commit(_recompute_pending, robust=True)
+
+
+def _recompute_pending() -> None:
+    pending = getattr(_pending, "tasks", None)
+    if not pending:
+        return
+    ids = sorted(pending)
+    pending.clear()
+    recompute_lights(actor=system_actor(), task_ids=ids)
