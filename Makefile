@@ -23,7 +23,13 @@ $(VENDOR)/bootstrap/bootstrap.min.css: package.json
 	mkdir -p $(VENDOR)/bootstrap
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/js/bootstrap.bundle.min.js $(VENDOR)/bootstrap/
 
-assets: $(VENDOR)/bootstrap/bootstrap.min.css
+# Tom Select (Apache-2.0): the searchable, ordered unit pickers of the task form.
+$(VENDOR)/tom-select/tom-select.complete.min.js: package.json
+	npm install --no-audit --no-fund --silent
+	mkdir -p $(VENDOR)/tom-select
+	cp node_modules/tom-select/dist/js/tom-select.complete.min.js node_modules/tom-select/dist/css/tom-select.bootstrap5.min.css $(VENDOR)/tom-select/
+
+assets: $(VENDOR)/bootstrap/bootstrap.min.css $(VENDOR)/tom-select/tom-select.complete.min.js
 
 migrate: venv
 	$(LUOSHI) migrate --noinput -v0

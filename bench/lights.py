@@ -310,103 +310,13 @@ def settle(out: dict) -> None:
 
 
 class Writer:
-    """Multi-row inserts of plain tuples, the columns Django would write: the given fields
-    converted for the backend, every other concrete field its default (or NULL, or now for
-    auto_now fields), prepared once. SQLite: sqlite3 executemany; PostgreSQL: COPY."""
-
-    def __init__(self):
-        from django.db import connection
-        from django.utils import timezone
-
-        connection.ensure_connection()
-        self.connection = connection
-        self.vendor = connection.vendor
-        self.now = timezone.now()
-        self.specs: dict = {}
-
-    def spec(self, model, fields: tuple[str, ...]):
-        from django.db import models
-
-        key = (model, fields)
-        if key in self.specs:
-            return self.specs[key]
-        conn = self.connection
-        ops = conn.ops
-        by_attname = {f.attname: f for f in model._meta.concrete_fields}
-        converters = []
-        for name in fields:
-            f = by_attname[name]
-            conv = None
-            if isinstance(f, models.JSONField):
-                if self.vendor == "postgresql":
-                    from psycopg.types.json import Jsonb
-
-                    conv = Jsonb
-                else:
-                    conv = json.dumps
-            elif self.vendor == "sqlite" and isinstance(f, models.DateTimeField):
-                conv = ops.adapt_datetimefield_value
-            elif self.vendor == "sqlite" and isinstance(f, models.DateField):
-                conv = _isodate
-            converters.append(conv)
-        const_cols, const_vals = [], []
-        for attname, f in by_attname.items():
-            if attname in fields:
-                continue
-            if f.primary_key:
-                raise ValueError(f"{model.__name__}: give the primary key")
-            if isinstance(f, models.DateField) and (
-                getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-            ):
-                value = self.now if isinstance(f, models.DateTimeField) else self.now.date()
-            elif f.has_default():
-                value = f.get_default()
-            elif f.null:
-                value = None
-            elif f.blank and isinstance(f, (models.CharField, models.TextField)):
-                value = ""
-            else:
-                raise ValueError(f"{model.__name__}.{attname}: no value and no default")
-            const_cols.append(f.column)
-            const_vals.append(f.get_db_prep_save(value, conn))
-        cols = [by_attname[n].column for n in fields] + const_cols
-        table = ops.quote_name(model._meta.db_table)
-        collist = ", ".join(ops.quote_name(c) for c in cols)
-        if self.vendor == "sqlite":
-            sql = f"INSERT INTO {table} ({collist}) VALUES ({', '.join('?' * len(cols))})"
-        else:
-            sql = f"COPY {table} ({collist}) FROM STDIN"
-        spec = (sql, converters, tuple(const_vals))
-        self.specs[key] = spec
-        return spec
+    """The bench's ledger written as plain tuples through the app's own set-based writer
+    (`luoshi.core.bulk.insert_rows`: sqlite3 executemany, COPY on PostgreSQL), ids given."""
 
     def insert(self, model, fields: tuple[str, ...], rows: list[tuple]) -> int:
-        if not rows:
-            return 0
-        sql, converters, consts = self.spec(model, fields)
-        idx = [(i, c) for i, c in enumerate(converters) if c is not None]
+        from luoshi.core import bulk
 
-        def prepared():
-            for row in rows:
-                if idx:
-                    row = list(row)
-                    for i, c in idx:
-                        if row[i] is not None:
-                            row[i] = c(row[i])
-                yield (*row, *consts)
-
-        raw = self.connection.connection
-        if self.vendor == "sqlite":
-            raw.executemany(sql, prepared())
-        else:
-            with raw.cursor() as cur, cur.copy(sql) as copy:
-                for r in prepared():
-                    copy.write_row(r)
-        return len(rows)
-
-
-def _isodate(d: dt.date) -> str:
-    return d.isoformat()
+        return bulk.insert_rows(model, fields, rows)
 
 
 def _aware(day: dt.date, hour: int = 17) -> dt.datetime:
@@ -896,52 +806,45 @@ class QueryCounter:
 
 
 class Breakdown:
-    """Where a run's time goes: timing wrappers on the few calls recompute_lights makes per
-    chunk (the writes), set for the run and removed after it; the app's code is unchanged. The
-    rest is reading the chunks and computing the lights."""
+    """Where a run's time goes: timing wrappers on the set-based writes recompute_lights makes
+    per chunk (`core.bulk.insert_rows` / `update_rows`, by table; the ledger's two light
+    columns go through `ledger.services.record_lights` → `update_rows(Task)`), set for the run
+    and removed after it; the app's code is unchanged. The rest is reading the chunks and
+    computing the lights."""
 
     def __init__(self):
-        from luoshi.ledger import services as ledger_services
-        from luoshi.supervision.models import LightChange, TaskLight
+        from luoshi.core import bulk
 
-        self.targets = [
-            (ledger_services, "record_lights", "ledger record_lights (Task bulk_update)"),
-            (TaskLight.objects, "bulk_create", "TaskLight bulk_create"),
-            (TaskLight.objects, "bulk_update", "TaskLight bulk_update"),
-            (LightChange.objects, "bulk_create", "LightChange bulk_create"),
-        ]
-        self.timers = {label: 0.0 for _, _, label in self.targets}
+        self.bulk = bulk
+        self.timers: dict[str, float] = {}
         self.saved: list = []
 
     def __enter__(self):
-        for obj, name, label in self.targets:
-            had = name in vars(obj)
-            orig = getattr(obj, name)
-            self.saved.append((obj, name, had, vars(obj).get(name)))
-            setattr(obj, name, self._timed(orig, label))
+        for name, verb in (("insert_rows", "insert"), ("update_rows", "update")):
+            orig = getattr(self.bulk, name)
+            self.saved.append((name, orig))
+            setattr(self.bulk, name, self._timed(orig, verb))
         return self
 
     def __exit__(self, *exc):
-        for obj, name, had, value in reversed(self.saved):
-            if had:
-                setattr(obj, name, value)
-            else:
-                delattr(obj, name)
+        for name, orig in reversed(self.saved):
+            setattr(self.bulk, name, orig)
         return False
 
-    def _timed(self, fn, label):
-        def wrapper(*a, **kw):
+    def _timed(self, fn, verb):
+        def wrapper(model, *a, **kw):
+            label = f"{verb} {model.__name__}"
             t = time.perf_counter()
             try:
-                return fn(*a, **kw)
+                return fn(model, *a, **kw)
             finally:
-                self.timers[label] += time.perf_counter() - t
+                self.timers[label] = self.timers.get(label, 0.0) + time.perf_counter() - t
 
         return wrapper
 
     def report(self, total: float) -> dict:
-        out = {k: round(v, 2) for k, v in self.timers.items()}
-        out["rest: read chunks, compute lights, as_of update, audit, commit"] = round(
+        out = {k: round(v, 2) for k, v in sorted(self.timers.items())}
+        out["rest: read chunks, compute lights, audit, commit"] = round(
             total - sum(self.timers.values()), 2
         )
         return out
@@ -1088,7 +991,7 @@ def measure(step: str, out: dict, h) -> None:
         "light_changes_written": after["LightChange"] - before["LightChange"],
         "task_lights_after": after["TaskLight"],
         "tasks_without_light_after": _unlit(),
-        "stored_lights_as_of_today": TaskLight.objects.filter(as_of=day).count(),
+        "stored_lights_written_today": TaskLight.objects.filter(as_of=day).count(),
         "light_changes_on_day": LightChange.objects.filter(on=day).count(),
     }
     out["run"] = run

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "luoshi.ledger",
     "luoshi.dispatch",
     "luoshi.supervision",
+    "luoshi.desk",
     "luoshi.demo",
 ]
 
@@ -121,7 +122,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-            " PRAGMA busy_timeout=30000;"
+            " PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536;"
         ),
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -136,7 +137,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "ledger:task_list"
+LOGIN_REDIRECT_URL = "desk:home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "zh-hans"

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 urlpatterns = [
+    path("", include("luoshi.desk.urls")),
     path("", include("luoshi.ledger.urls")),
     path("org/", include("luoshi.org.urls")),
     path("reports/", include("luoshi.dispatch.urls")),

@@ -24,7 +24,7 @@ from .arrangement import parse_notice, summarize
 from .calendar import load_arrangement
 from .errors import OutOfScope, RuleViolation, StaleVersion
 from .forms import VersionedFormMixin
-from .models import AuditRecord, CalendarDay, CalendarYear
+from .models import AuditRecord, CalendarDay, CalendarYear, object_type_label
 
 SERVICE_ERRORS = (StaleVersion, RuleViolation, OutOfScope, ValidationError)
 
@@ -108,11 +108,58 @@ def adopt(obj, saved) -> None:
     obj.__dict__.update(saved.__dict__)
 
 
+class _LabelledFilter(admin.SimpleListFilter):
+    """A filter on a recorded code (action, object type) that shows the code's label."""
+
+    def label(self, code: str) -> str:
+        raise NotImplementedError
+
+    def lookups(self, request, model_admin):
+        codes = AuditRecord.objects.order_by().values_list(self.parameter_name, flat=True)
+        return sorted(((c, self.label(c)) for c in codes.distinct()), key=lambda kv: kv[1])
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(**{self.parameter_name: value}) if value else queryset
+
+
+class _ActionFilter(_LabelledFilter):
+    title = _("action")
+    parameter_name = "action"
+
+    def label(self, code):
+        return str(AuditRecord.ACTION_LABELS.get(code, code))
+
+
+class _ObjectTypeFilter(_LabelledFilter):
+    title = _("object type")
+    parameter_name = "object_type"
+
+    def label(self, code):
+        return object_type_label(code)
+
+
 @admin.register(AuditRecord)
 class AuditRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["id", "at", "actor_name", "action", "object_type", "object_id", "object_repr"]
-    list_filter = ["action", "object_type"]
+    list_display = [
+        "id",
+        "at",
+        "actor_name",
+        "action_shown",
+        "type_shown",
+        "object_id",
+        "object_repr",
+    ]
+    list_filter = [_ActionFilter, _ObjectTypeFilter]
     search_fields = ["object_repr", "actor_name", "object_id"]
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_shown(self, obj):
+        return obj.action_label
+
+    @admin.display(description=_("object type"), ordering="object_type")
+    def type_shown(self, obj):
+        return obj.object_type_label
 
 
 @admin.register(CalendarDay)
@@ -281,3 +328,9 @@ for _model, _admin_class in (
         admin.site.register(
             _model, type(_admin_class.__name__, (ReadOnlyAdminMixin, _admin_class), {})
         )
+
+
+# The admin's own header and titles, in the product's words (Django's default reads "Django 管理").
+admin.site.site_header = _("Luoshi administration")
+admin.site.site_title = _("Luoshi administration")
+admin.site.index_title = _("Configuration")

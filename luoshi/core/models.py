@@ -30,8 +30,8 @@ class AuditRecord(models.Model):
     # The history a record belongs to, "<object type>:<id>": the object itself, or the task a
     # record of a milestone, hand-off or later stage is about. One indexed lookup reads it.
     thread = models.CharField(_("thread"), max_length=150, blank=True, default="")
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    prev_hash = models.CharField(max_length=64, verbose_name=_("previous hash"))
+    hash = models.CharField(max_length=64, unique=True, verbose_name=_("hash"))
 
     class Meta:
         verbose_name = _("audit record")
@@ -77,6 +77,11 @@ class AuditRecord(models.Model):
         "reject": _("rejected"),
         "uphold": _("upheld an appeal"),
         "scan": _("scanned for signals"),
+        # desk
+        "urge": _("urged to report"),
+        # org: log-in paths for people an import created
+        "activation_link": _("issued an activation link"),
+        "activate": _("activated the account"),
     }
 
     def __str__(self) -> str:
@@ -94,14 +99,30 @@ class AuditRecord(models.Model):
     def action_label(self) -> str:
         return str(self.ACTION_LABELS.get(self.action, self.action))
 
+    @property
+    def object_type_label(self) -> str:
+        """ "ledger.task" as people say it: the model's verbose name (任务); a type that names
+        no model (the lights pass) stays as recorded."""
+        return object_type_label(self.object_type)
+
+
+def object_type_label(object_type: str) -> str:
+    from django.apps import apps
+
+    app_label, _dot, model = object_type.partition(".")
+    try:
+        return str(apps.get_model(app_label, model)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return object_type
+
 
 class AuditHead(models.Model):
     """The chain's tip. Writers lock this single row, so on PostgreSQL two concurrent
     transactions cannot both extend the chain from the same predecessor."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    last_id = models.BigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64, default="0" * 64)
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, verbose_name=_("ID"))
+    last_id = models.BigIntegerField(default=0, verbose_name=_("last record"))
+    last_hash = models.CharField(max_length=64, default="0" * 64, verbose_name=_("last hash"))
 
     class Meta:
         verbose_name = _("audit chain head")

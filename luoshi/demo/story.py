@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from luoshi.core.actors import system_actor
 from luoshi.core.calendar import current_calendar
+from luoshi.desk import services as desk
 from luoshi.dispatch import rules as dispatch_rules
 from luoshi.dispatch import services as dispatch
 from luoshi.dispatch.models import Cycle, Report, Slot
@@ -55,10 +56,13 @@ STORY_DAYS = 45  # the first step of the story, in working days before today
 VICE_MAYOR = {"full_name": "韩卫东", "title": "副市长"}  # city leadership: problem level 3
 # What each demo log-in finds on its desk (the loader prints it beside the log-ins).
 WAITING = {
-    "supervisor": "orders to verify, integrity signals, reports to review, the closed-loop check",
-    "leader": "a problem climbed to him (level 2), an extension request to decide",
-    "unitadmin": "a new problem for the unit (level 1)",
-    "reporter": "the problems he raised, a supervision order to answer",
+    "supervisor": "orders to verify, integrity signals, reports to review, the closed-loop check,"
+    " this month's reports per unit to urge (催报)",
+    "leader": "a problem climbed to him (level 2), an extension request to decide,"
+    " this month's reports to review",
+    "unitadmin": "a new problem for the unit (level 1), the unit's reports due this month",
+    "reporter": "the problems he raised, a supervision order to answer, a returned report"
+    " and this month's reports to send",
 }
 
 
@@ -1076,6 +1080,7 @@ def supervision(
     )
 
     s.run()
+    current_round(s)
     return {
         "problems": Problem.objects.count(),
         "orders": Order.objects.count(),
@@ -1084,3 +1089,63 @@ def supervision(
         "signals": Signal.objects.count(),
         "red": Task.objects.filter(light=light_rules.RED).count(),
     }
+
+
+# --- this month's round, begun: what the homes (工作台) show today ---------------------------
+
+CURRENT_PROGRESS = (
+    "本月已完成施工图审查，正在办理施工许可，累计完成年度计划投资约{p}%。",
+    "已召开专题推进会，明确各节点责任人，本月完成阶段性工作，累计完成约{p}%。",
+)
+RETURN_COMMENT = "请补充本月完成的实物工作量和投资金额，并附现场照片。"
+
+
+def current_round(s: Story) -> None:
+    """The worker has opened this month's cycles (every deployed plan). The reporter (王磊) sent
+    a report that the lead leader (张建国) returned for more detail, so it is pinned on his
+    home; another of his unit's reports and one of another unit wait for 张建国's review; a few
+    units are in and accepted; and an hour ago the supervisor urged (催报) the reporter's unit,
+    whose other reports are not in. Each demo log-in's home (工作台) has something to do."""
+    now = s.clock.now()
+    dispatch.open_due_cycles(now)
+    leader = Person.objects.filter(username="leader").first()
+    highway = s.units.get(HIGHWAY)
+    slots = list(
+        Slot.objects.filter(cycle__status=Cycle.Status.OPEN, status=Slot.Status.PENDING)
+        .select_related("task", "unit", "owner", "cycle")
+        .order_by("cycle__due_at", "task__plan_id", "task__sort_key", "pk")
+    )
+    if leader is None or highway is None or not slots:
+        return
+    led = [x for x in slots if x.task.lead_leader_id == leader.pk]
+    ours = [x for x in led if x.unit_id == highway.pk]
+    others = [x for x in led if x.unit_id != highway.pk]
+    used: set[int] = set()
+
+    def send(slot: Slot, n: int, hm: str, k: int) -> Report:
+        used.add(slot.pk)
+        p = 40 + 7 * k
+        text = CURRENT_PROGRESS[k % len(CURRENT_PROGRESS)].format(p=p)
+        return _report(slot, s.clock.at(n, hm), text, "按计划推进下一阶段工作。", p)
+
+    if ours:  # returned by the lead leader: pinned on the reporter's home
+        report = send(ours[0], 2, "15:20", 0)
+        dispatch.review_report(
+            report, actor=leader, accept=False, comment=RETURN_COMMENT, now=s.clock.at(1, "10:05")
+        )
+    for k, slot in enumerate([*ours[1:2], *others[:1]], start=1):  # waiting for his review
+        send(slot, 1, "16:40", k)
+    # A few other units are in, accepted by the supervision office.
+    in_units: set[int] = {highway.pk}
+    for slot in slots:
+        if len(in_units) > 4:
+            break
+        if slot.pk in used or slot.unit_id in in_units or slot.task.lead_leader_id == leader.pk:
+            continue
+        in_units.add(slot.unit_id)
+        report = send(slot, 1, "11:30", len(in_units))
+        dispatch.review_report(report, actor=s.supervisor, accept=True, now=s.clock.at(1, "17:10"))
+    # 催报: the reporter's unit still owes reports in the first of its open cycles.
+    mine = [x for x in slots if x.unit_id == highway.pk and x.pk not in used]
+    if mine:
+        desk.urge_unit(mine[0].cycle, highway, actor=s.supervisor, now=now - dt.timedelta(hours=1))

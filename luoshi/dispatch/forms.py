@@ -4,7 +4,32 @@ from django.utils.translation import gettext_lazy as _
 from luoshi.core.forms import VersionedFormMixin
 from luoshi.ledger.forms import BootstrapMixin
 
+from . import rules
 from .models import Report
+
+# What the live counter under a text box says (report_form.js fills in the numbers).
+COUNTER = _("{n} / {max} characters entered")
+
+
+class ReportText(forms.CharField):
+    """A report's text, with line breaks as one character each (browsers send CR LF but
+    count one against `maxlength`), so the limit the page states is the limit applied."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return rules.normalise_text(value) if value else value
+
+
+def _limited(field: forms.Field, limit: int) -> ReportText:
+    widget = field.widget
+    widget.attrs["data-counter"] = COUNTER
+    return ReportText(
+        label=field.label,
+        required=False,
+        max_length=limit,  # also renders maxlength="…" on the box
+        widget=widget,
+        help_text=_limit_text(limit),
+    )
 
 
 class ReportForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
@@ -21,6 +46,8 @@ class ReportForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args, milestones=(), **kwargs):
         super().__init__(*args, **kwargs)
+        for name, limit in rules.TEXT_LIMITS.items():
+            self.fields[name] = _limited(self.fields[name], limit)
         self.milestones = list(milestones)
         reached = (self.instance.milestones_reached or {}) if self.instance.pk else {}
         for m in self.milestones:
@@ -41,9 +68,19 @@ class ReportForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
         return out
 
 
+def _limit_text(limit: int) -> str:
+    return _("At most %(limit)s characters.") % {"limit": limit}
+
+
 class ReviewForm(forms.Form):
-    comment = forms.CharField(
+    comment = ReportText(
         label=_("comment"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+        max_length=rules.COMMENT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control", "data-counter": COUNTER}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Set here, not above: in the language of the page being shown.
+        self.fields["comment"].help_text = _limit_text(rules.COMMENT_LIMIT)

@@ -63,7 +63,9 @@ class Cycle(models.Model):
     plan = models.ForeignKey(
         Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="cycles"
     )
-    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="cycles")
+    schedule = models.ForeignKey(
+        Schedule, on_delete=models.CASCADE, related_name="cycles", verbose_name=_("schedule")
+    )
     period_start = models.DateField(_("period start"))
     due_at = models.DateTimeField(_("due"))
     closes_at = models.DateTimeField(_("closes"))
@@ -97,15 +99,22 @@ class Slot(models.Model):
         ACCEPTED = "accepted", _("accepted")
         MISSED = "missed", _("missed")
 
-    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="slots")
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="slots")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="slots")
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.CASCADE, related_name="slots", verbose_name=_("cycle")
+    )
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="slots", verbose_name=_("task")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="slots", verbose_name=_("unit")
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="slots",
+        verbose_name=_("owner"),
     )
     due_at = models.DateTimeField(_("due"))
     status = models.CharField(
@@ -134,7 +143,9 @@ class Slot(models.Model):
 class Report(Versioned):
     """The progress report for a slot (进展情况 / 存在问题 / 下步计划)."""
 
-    slot = models.OneToOneField(Slot, on_delete=models.CASCADE, related_name="report")
+    slot = models.OneToOneField(
+        Slot, on_delete=models.CASCADE, related_name="report", verbose_name=_("slot")
+    )
     progress = models.TextField(_("progress"), blank=True)
     problems = models.TextField(_("problems"), blank=True)
     next_steps = models.TextField(_("next steps"), blank=True)
@@ -145,7 +156,11 @@ class Report(Versioned):
     )
     milestones_reached = models.JSONField(_("milestones reached"), default=dict, blank=True)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("author"),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -165,9 +180,15 @@ class ReviewEvent(models.Model):
         RETURN = "return", _("returned")
         ACCEPT = "accept", _("accepted")
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="events", verbose_name=_("report")
+    )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     action = models.CharField(_("action"), max_length=8, choices=Action.choices)
     comment = models.TextField(_("comment"), blank=True)
@@ -183,15 +204,21 @@ class ReviewEvent(models.Model):
 
 
 class Attachment(models.Model):
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="attachments")
-    name = models.CharField(_("file name"), max_length=255)
-    stored_as = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    report = models.ForeignKey(
+        Report, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("report")
     )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(_("file name"), max_length=255)
+    stored_as = models.CharField(max_length=255, verbose_name=_("stored as"))
+    content_type = models.CharField(max_length=100, verbose_name=_("content type"))
+    size = models.PositiveIntegerField(verbose_name=_("size"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("uploaded at"))
 
     class Meta:
         verbose_name = _("attachment")

@@ -110,7 +110,7 @@ def send_reminders(now: dt.datetime | None = None) -> int:
             subject=subject,
             body=body,
             url=reverse("dispatch:report", args=[slot.pk]),
-            channels=channels,
+            channels=channels_for(person),
             urgent=stage.startswith("after") and slot.task.key_task,
             dedupe_key=key,
         )

@@ -72,3 +72,46 @@ def reminder_times(
     for n in after:
         times[f"after{n}"] = dt.datetime.combine(add_working_days(due.date(), n), due.timetz())
     return times
+
+
+# --- report texts -------------------------------------------------------------------------
+
+# The stated length of each text of a report, in characters: the form shows it beside the box
+# (with a live count), and the service refuses longer texts from the pages and the API alike.
+TEXT_LIMITS = {"progress": 3000, "problems": 1500, "next_steps": 1500}
+COMMENT_LIMIT = 1000  # a reviewer's comment
+
+
+def normalise_text(text: str) -> str:
+    """Line breaks as one character each: browsers count a line break as one character
+    against the limit but send it as CR LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def over_limit(texts: dict[str, str | None]) -> list[tuple[str, int, int]]:
+    """(field, limit, length) of every text longer than its stated limit, in field order."""
+    return [
+        (name, limit, len(texts[name]))
+        for name, limit in TEXT_LIMITS.items()
+        if texts.get(name) is not None and len(texts[name]) > limit
+    ]
+
+
+# --- who is told -----------------------------------------------------------------------------
+
+
+def reviewers(
+    lead_leader: int | None, supervisors: dict[str, list[int]], owner_paths: list[str]
+) -> list[int]:
+    """Whom to tell that a report waits for review (access.can_review decides who may review).
+
+    The task's lead leader (active) reviews it. A task without one is reviewed by the
+    supervisors over its plan; the nearest of them are told: those whose role sits at the plan's
+    owner unit, or else at the closest unit above it that has any (`owner_paths` root first,
+    `supervisors` by the path of the unit their role sits at)."""
+    if lead_leader is not None:
+        return [lead_leader]
+    for path in reversed(owner_paths):
+        if supervisors.get(path):
+            return sorted(set(supervisors[path]))
+    return []

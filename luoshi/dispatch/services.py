@@ -5,13 +5,17 @@ ledger through the ledger's own service."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from pathlib import PurePath
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from luoshi.core import audit, uploads
 from luoshi.core.actors import system_actor
@@ -22,6 +26,7 @@ from luoshi.ledger import access as ledger_access
 from luoshi.ledger import services as ledger_services
 from luoshi.ledger.models import Assignment, Frequency, Plan, Task, TaskStatus
 from luoshi.notify.services import notify
+from luoshi.org.models import Person, Role, RoleGrant, ancestor_paths
 
 from . import attachments, rules
 from .access import OPEN_SLOT, can_report, can_review, slots_for
@@ -303,6 +308,16 @@ def _validate(data: dict) -> None:
     pct = data.get("percent")
     if pct is not None and not 0 <= pct <= 100:
         raise RuleViolation(_("Percent complete must be between 0 and 100."), field="percent")
+    for name, limit, length in rules.over_limit(data):
+        raise RuleViolation(
+            _("%(field)s is %(length)s characters long; at most %(limit)s are allowed.")
+            % {
+                "field": Report._meta.get_field(name).verbose_name,
+                "length": length,
+                "limit": limit,
+            },
+            field=name,
+        )
 
 
 @transaction.atomic
@@ -310,6 +325,9 @@ def save_report(report: Report, *, actor, version: int, **data) -> Report:
     """Keep a draft."""
     _check_editable(actor, report)
     data = {k: v for k, v in data.items() if k in REPORT_FIELDS}
+    for name in rules.TEXT_LIMITS:
+        if isinstance(data.get(name), str):
+            data[name] = rules.normalise_text(data[name])
     _validate(data)
     before = {k: getattr(report, k) for k in REPORT_FIELDS}
     save_versioned(report, version, {**data, "author": actor})
@@ -366,7 +384,7 @@ def submit_report(
     ):
         raise RuleViolation(_("This report has just been submitted or reviewed by someone else."))
     slot.status, slot.submitted_at, slot.days_late = Slot.Status.SUBMITTED, now, late
-    ReviewEvent.objects.create(report=report, actor=actor, action=ReviewEvent.Action.SUBMIT)
+    event = ReviewEvent.objects.create(report=report, actor=actor, action=ReviewEvent.Action.SUBMIT)
     audit.record(
         actor,
         [
@@ -381,6 +399,7 @@ def submit_report(
         ],
         at=now,
     )
+    _tell_reviewers(report, slot, event, actor=actor)
     return report
 
 
@@ -399,6 +418,13 @@ def review_report(
         raise RuleViolation(_("Only a submitted report can be reviewed."))
     if not accept and not comment.strip():
         raise RuleViolation(_("Say why the report is returned."), field="comment")
+    comment = rules.normalise_text(comment)
+    if len(comment) > rules.COMMENT_LIMIT:
+        raise RuleViolation(
+            _("The comment is %(length)s characters long; at most %(limit)s are allowed.")
+            % {"length": len(comment), "limit": rules.COMMENT_LIMIT},
+            field="comment",
+        )
     status = Slot.Status.ACCEPTED if accept else Slot.Status.RETURNED
     # Conditional: two reviewers clicking at once cannot both act.
     if not Slot.objects.filter(pk=slot.pk, status=Slot.Status.SUBMITTED).update(status=status):
@@ -423,17 +449,7 @@ def review_report(
         ],
         at=now,
     )
-    recipient = slot.owner or report.author
-    if not accept and recipient is not None:
-        # The owner hears of a returned report at once instead of finding it on a list.
-        notify(
-            recipient,
-            subject=_("Report returned: %(task)s") % {"task": slot.task.title},
-            body=comment,
-            url=reverse("dispatch:report", args=[slot.pk]),
-            channels=("inbox",),
-            dedupe_key=f"returned:report:{report.pk}:{event.pk}",
-        )
+    _tell_reporter(report, slot, event, actor=actor)
     if accept:
         ledger_services.record_progress(
             slot.task,
@@ -451,6 +467,136 @@ def review_report(
             },
         )
     return report
+
+
+@transaction.atomic
+def save_draft(
+    slot: Slot,
+    *,
+    actor,
+    version: int | None,
+    data: dict,
+    files: tuple[tuple[str, bytes], ...] = (),
+    submit: bool = False,
+    now: dt.datetime | None = None,
+) -> Report:
+    """What the report page does with what was typed, in one transaction: keep the text as
+    the draft, attach `files` ((name, content) pairs) and, when asked, submit. `version` is
+    the one the page read; None when the page was opened before the report was stored (the
+    report is started from its prefill then, and one a colleague started meanwhile is
+    theirs: stale). Any refusal writes nothing; the page still holds the text to correct."""
+    report = Report.objects.filter(slot=slot).first()
+    if version is None or report is None:
+        report, created = start_report(slot, actor=actor)
+        version = report.version if created else 0
+    report = Report.objects.select_related("slot__cycle", "slot__unit", "slot__task").get(
+        pk=report.pk
+    )
+    if data:
+        save_report(report, actor=actor, version=version, **data)
+    for name, content in files:
+        add_attachment(report, name, content, actor=actor)
+    if submit:
+        submit_report(report, actor=actor, version=report.version, now=now)
+    return report
+
+
+# --- notices both ways -------------------------------------------------------------------------
+
+NOTICE_CHANNELS = ("inbox", "email")
+
+
+def _notice_channels(person) -> tuple[str, ...]:
+    """How report notices go (LUOSHI_REPORT_NOTICE_CHANNELS), less e-mail for a person without
+    an address. They are not urgent: a person's e-mails of one day wait for the daily digest
+    (notify.Preference) and go as one; the inbox has each at once."""
+    wanted = tuple(getattr(settings, "LUOSHI_REPORT_NOTICE_CHANNELS", NOTICE_CHANNELS))
+    return tuple(c for c in wanted if c != "email" or person.email)
+
+
+def review_recipients(slot: Slot) -> list:
+    """Who is told that the slot's report waits for review (rules.reviewers)."""
+    task = slot.task
+    leader = task.lead_leader if task.lead_leader_id else None
+    lead = leader.pk if leader is not None and leader.is_active else None
+    paths = ancestor_paths(task.plan.owner_unit.path)
+    supervisors: dict[str, list[int]] = defaultdict(list)
+    if lead is None:
+        grants = RoleGrant.objects.filter(
+            role=Role.SUPERVISOR, unit__path__in=paths, person__is_active=True
+        ).values_list("unit__path", "person_id")
+        for path, person_id in grants:
+            supervisors[path].append(person_id)
+    ids = rules.reviewers(lead, supervisors, paths)
+    if lead is not None:
+        return [leader]
+    return list(Person.objects.filter(pk__in=ids).order_by("pk"))
+
+
+def _due_text(slot: Slot) -> str:
+    return f"{timezone.localtime(slot.due_at):%Y-%m-%d %H:%M}"
+
+
+def _tell_reviewers(report: Report, slot: Slot, event: ReviewEvent, *, actor) -> None:
+    """A submitted report waits: its reviewers hear of it, once per submission."""
+    task = slot.task
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Report waiting for your review: %(task)s") % {"task": task.title}
+        lines = [
+            _("%(unit)s submitted the progress report on %(no)s %(task)s (due %(due)s).")
+            % {"unit": slot.unit.name, "no": task.no, "task": task.title, "due": _due_text(slot)}
+        ]
+        if slot.days_late:
+            lines.append(
+                ngettext(
+                    "%(days)s working day late.", "%(days)s working days late.", slot.days_late
+                )
+                % {"days": slot.days_late}
+            )
+        lines.append(_("Progress: %(text)s") % {"text": Truncator(report.progress).chars(200)})
+    url = reverse("dispatch:report", args=[slot.pk])
+    for person in review_recipients(slot):
+        if person.pk == actor.pk:
+            continue  # who submits and reviews alike needs no notice of their own act
+        notify(
+            person,
+            subject=subject,
+            body="\n".join(lines),
+            url=url,
+            channels=_notice_channels(person),
+            dedupe_key=f"review:report:{report.pk}:{event.pk}:{person.pk}",
+        )
+
+
+def _tell_reporter(report: Report, slot: Slot, event: ReviewEvent, *, actor) -> None:
+    """The report's owner (and whoever wrote it, if someone else) hears how it was reviewed:
+    a returned one with the reviewer's comment, to fix; an accepted one, done."""
+    people = {p.pk: p for p in (slot.owner, report.author) if p is not None}
+    people.pop(actor.pk, None)
+    accepted = event.action == ReviewEvent.Action.ACCEPT
+    with translation.override(settings.LANGUAGE_CODE):
+        if accepted:
+            subject = _("Report accepted: %(task)s") % {"task": slot.task.title}
+            body = event.comment or _(
+                "%(reviewer)s accepted the progress report of %(unit)s due %(due)s."
+            ) % {
+                "reviewer": actor.display_name,
+                "unit": slot.unit.name,
+                "due": _due_text(slot),
+            }
+        else:
+            subject = _("Report returned: %(task)s") % {"task": slot.task.title}
+            body = event.comment
+    kind = "accepted" if accepted else "returned"
+    for person in people.values():
+        notify(
+            person,
+            subject=subject,
+            body=body,
+            url=reverse("dispatch:report", args=[slot.pk]),
+            channels=_notice_channels(person),
+            dedupe_key=f"{kind}:report:{report.pk}:{event.pk}:{person.pk}",
+        )
 
 
 @transaction.atomic
@@ -485,11 +631,14 @@ def add_attachment(report: Report, name: str, data: bytes, *, actor) -> Attachme
     return att
 
 
-def missing(cycle: Cycle, *, reader, now: dt.datetime | None = None) -> list[dict]:
+def missing(
+    cycle: Cycle, *, reader, now: dt.datetime | None = None, unit_id: int | None = None
+) -> list[dict]:
     """The tasks and units that have not reported in a cycle, with working days late, as far
     as the reader's scope goes: a supervisor sees every unit under it, a leader the tasks it
     leads and its unit's subtree, a unit admin its subtree, a reporter its own unit's and own
-    tasks' slots (the same rule as every slot list: `access.slots_for`)."""
+    tasks' slots (the same rule as every slot list: `access.slots_for`). `unit_id`: one
+    unit's slots only (the 未报 count of that unit on the desk)."""
     now = now or timezone.now()
     cal = current_calendar()
     today = timezone.localtime(now).date()
@@ -500,5 +649,7 @@ def missing(cycle: Cycle, *, reader, now: dt.datetime | None = None) -> list[dic
         .select_related("task", "unit", "owner")
         .order_by("unit__path", "task__sort_key")
     )
+    if unit_id is not None:
+        rows = rows.filter(unit_id=unit_id)
     late = cal.working_days_between(due, today) if now > cycle.due_at else 0
     return [{"slot": s, "days_late": late} for s in rows]

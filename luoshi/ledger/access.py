@@ -25,6 +25,25 @@ def _covers_everything(scope: Scope) -> bool:
     return scope.memo["covers_everything"]
 
 
+def _drafts_q(scope: Scope, prefix: str) -> Q:
+    """Drafts stay drafts: a plan not yet deployed, and its tasks, are read only by its owner
+    unit's managers (unit admins over the owner unit), supervisors over it and administrators.
+    Reporters, leaders and other units' admins see it once it is deployed. `prefix` is the
+    path from the queried model to the plan ("plan__" for tasks, "" for plans)."""
+    q = ~Q(**{f"{prefix}status": Plan.Status.DRAFT})
+    for path in scope.manage + scope.supervise:
+        q |= Q(**{f"{prefix}owner_unit__path__startswith": path})
+    return q
+
+
+def can_read_draft(person, plan: Plan) -> bool:
+    """Whether the person may read this plan while it is a draft (the rule of `_drafts_q`)."""
+    scope = scope_for(person)
+    if scope.is_admin:
+        return True
+    return any(plan.owner_unit.path.startswith(p) for p in scope.manage + scope.supervise)
+
+
 def task_scope_q(person) -> Q | None:
     """None means unrestricted."""
     scope = scope_for(person)
@@ -41,7 +60,7 @@ def task_scope_q(person) -> Q | None:
     if scope.report:
         q |= Q(owner_id=scope.person_id)
         q |= Q(pk__in=Assignment.objects.filter(unit_id__in=scope.report).values("task_id"))
-    return q
+    return q & _drafts_q(scope, "plan__")
 
 
 def tasks_for(person) -> QuerySet[Task]:
@@ -57,7 +76,9 @@ def plans_for(person) -> QuerySet[Plan]:
     q = Q(pk__in=[])
     for path in scope.subtree_paths:
         q |= Q(owner_unit__path__startswith=path)
-    return Plan.objects.filter(q | Q(pk__in=tasks_for(person).values("plan_id")))
+    return Plan.objects.filter(
+        (q | Q(pk__in=tasks_for(person).values("plan_id"))) & _drafts_q(scope, "")
+    )
 
 
 def milestones_for(person) -> QuerySet[Milestone]:

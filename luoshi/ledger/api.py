@@ -2,6 +2,7 @@
 changes through services.*."""
 
 from django.db.models import Prefetch
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -14,7 +15,7 @@ from luoshi.core.errors import OutOfScope
 from luoshi.org.access import visible_people, visible_units
 from luoshi.org.models import Person, Unit
 
-from . import access, services
+from . import access, rules, services
 from .filters import MilestoneFilter, TaskFilter
 from .history import present, task_history
 from .models import TASK_FIELDS, Assignment, Category, Milestone, Plan, Task
@@ -102,6 +103,9 @@ class TaskSerializer(serializers.ModelSerializer):
     owner_name = serializers.CharField(source="owner.display_name", read_only=True, default="")
     milestones = NestedMilestone(many=True, read_only=True)
     no = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    overdue = serializers.SerializerMethodField(
+        help_text="Past the deadline and neither done nor cancelled (逾期)."
+    )
 
     class Meta:
         model = Task
@@ -116,6 +120,7 @@ class TaskSerializer(serializers.ModelSerializer):
             "last_update",
             "light",
             "light_reasons",
+            "overdue",
             "milestones",
             "created_at",
             "updated_at",
@@ -123,6 +128,9 @@ class TaskSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["last_update", "light", "light_reasons", "created_at", "updated_at"]
         extra_kwargs = {"version": {"required": False}}
+
+    def get_overdue(self, task) -> bool:
+        return rules.is_overdue(task.deadline, task.status, timezone.localdate())
 
     def to_representation(self, task):
         data = super().to_representation(task)

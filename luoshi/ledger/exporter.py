@@ -35,9 +35,11 @@ FREQ_ZH = {
     Frequency.QUARTERLY: "每季度",
     Frequency.YEARLY: "每年",
 }
+# The words the pages show (the zh-hans labels of TaskStatus): one vocabulary on screen and on
+# paper (a test holds them together).
 STATUS_ZH = {
-    TaskStatus.NOT_STARTED: "未开始",
-    TaskStatus.IN_PROGRESS: "正在推进",
+    TaskStatus.NOT_STARTED: "未启动",
+    TaskStatus.IN_PROGRESS: "推进中",
     TaskStatus.DONE: "已完成",
     TaskStatus.SUSPENDED: "暂缓",
     TaskStatus.CANCELLED: "已取消",

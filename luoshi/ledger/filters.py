@@ -1,11 +1,15 @@
 """Ledger filters, shared by the web table and the API so both filter the same way."""
 
+import datetime as dt
+
 import django_filters as df
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from luoshi.org.models import Unit
 
+from . import rules
 from .models import Assignment, Category, Milestone, Plan, Task, TaskLightChoice, TaskStatus
 
 ORDERINGS = {
@@ -20,6 +24,15 @@ ORDERINGS = {
 }
 
 
+OPEN = "open"
+STATUS_CHOICES = [(OPEN, _("not completed (open)")), *TaskStatus.choices]
+
+
+def overdue_q(today: dt.date) -> Q:
+    """The tasks rules.is_overdue calls overdue, as one condition (set-based)."""
+    return Q(deadline__lt=today) & ~Q(status__in=rules.CLOSED_STATUSES)
+
+
 class TaskFilter(df.FilterSet):
     plan = df.ModelChoiceFilter(queryset=Plan.objects.all(), label=_("plan"))
     category = df.ModelChoiceFilter(queryset=Category.objects.all(), label=_("category"))
@@ -29,7 +42,13 @@ class TaskFilter(df.FilterSet):
     lead_leader = df.NumberFilter(field_name="lead_leader_id", label=_("lead leader"))
     owner = df.NumberFilter(field_name="owner_id", label=_("owner"))
     key_task = df.BooleanFilter(label=_("key task"))
-    status = df.ChoiceFilter(choices=TaskStatus.choices, label=_("status"))
+    # ?status=not_started&status=in_progress: any of them; "open" (未完成) is every status but
+    # done and cancelled.
+    status = df.MultipleChoiceFilter(
+        choices=STATUS_CHOICES, method="filter_status", label=_("status")
+    )
+    # ?overdue=true: past the deadline and neither done nor cancelled (rules.is_overdue).
+    overdue = df.BooleanFilter(method="filter_overdue", label=_("overdue"))
     # ?light=red&light=yellow: any of them.
     light = df.MultipleChoiceFilter(choices=TaskLightChoice.choices, label=_("light"))
     parent = df.NumberFilter(field_name="parent_id", label=_("parent task"))
@@ -57,6 +76,21 @@ class TaskFilter(df.FilterSet):
         return qs.filter(
             pk__in=Assignment.objects.filter(unit__path__startswith=unit.path).values("task_id")
         )
+
+    def filter_status(self, qs, name, values):
+        if not values:
+            return qs
+        wanted = [v for v in values if v != OPEN]
+        q = Q(status__in=wanted)
+        if OPEN in values:
+            q |= ~Q(status__in=rules.CLOSED_STATUSES)
+        return qs.filter(q)
+
+    def filter_overdue(self, qs, name, value):
+        if value is None:
+            return qs
+        q = overdue_q(timezone.localdate())
+        return qs.filter(q) if value else qs.exclude(q)
 
     def filter_q(self, qs, name, value):
         value = (value or "").strip()

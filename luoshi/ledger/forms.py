@@ -36,13 +36,55 @@ class PlanForm(BootstrapMixin, forms.ModelForm):
             self.fields["owner_unit"].queryset = units
 
 
+class OrderedSelectMultiple(forms.SelectMultiple):
+    """A multi-select that lists the chosen options first, in the order chosen, so the order
+    (the lead unit first) shows and is posted back as it was saved, with or without the
+    picker script (static/ledger/unit-picker.js, Tom Select) that makes it searchable."""
+
+    def optgroups(self, name, value, attrs=None):
+        groups = super().optgroups(name, value, attrs)
+        order = {str(v): i for i, v in enumerate(value)}
+        chosen = [g for g in groups if g[1][0]["selected"]]
+        chosen.sort(key=lambda g: order.get(str(g[1][0]["value"]), len(order)))
+        return chosen + [g for g in groups if not g[1][0]["selected"]]
+
+
+class OrderedUnitsField(forms.ModelMultipleChoiceField):
+    """Units in the order they were given (the first responsible unit leads): a list, not a
+    queryset, and a change of order alone is a change."""
+
+    widget = OrderedSelectMultiple
+
+    def clean(self, value):
+        found = super().clean(value)
+        by_pk = {str(u.pk): u for u in found}
+        return [by_pk[str(v)] for v in dict.fromkeys(value or ()) if str(v) in by_pk]
+
+    def has_changed(self, initial, data):
+        if self.disabled:
+            return False
+        before = [str(v) for v in self.prepare_value(initial or [])]
+        return before != [str(v) for v in (data or [])]
+
+
 class TaskForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
-    responsible_units = forms.ModelMultipleChoiceField(
-        Unit.objects.none(), label=_("responsible units"), help_text=_("The first one leads.")
+    responsible_units = OrderedUnitsField(
+        Unit.objects.none(),
+        label=_("responsible units"),
+        help_text=_("The first one leads: type to search, drag or use ↑ to reorder."),
     )
-    cooperating_units = forms.ModelMultipleChoiceField(
-        Unit.objects.none(), label=_("cooperating units"), required=False
+    cooperating_units = OrderedUnitsField(
+        Unit.objects.none(),
+        label=_("cooperating units"),
+        required=False,
+        help_text=_("Type to search; the order is kept."),
     )
+    # The units beside the lead leader, as the ledger's columns run; the other fields follow.
+    field_order = [
+        *TASK_FIELDS[: TASK_FIELDS.index("lead_leader") + 1],
+        "responsible_units",
+        "cooperating_units",
+    ]
 
     class Meta:
         model = Task
@@ -67,6 +109,17 @@ class TaskForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
         self.fields["owner"].queryset = people
         self.fields["responsible_units"].queryset = units
         self.fields["cooperating_units"].queryset = units
+        for name in ("responsible_units", "cooperating_units"):
+            self.fields[name].widget.attrs.update(
+                {
+                    "data-unit-picker": "lead" if name == "responsible_units" else "plain",
+                    "data-lead-label": _("lead"),
+                    "data-move-label": _("Move earlier"),
+                    "data-remove-label": _("Remove"),
+                    "data-no-results": _("No unit matches."),
+                    "data-placeholder": _("Type a unit's name to search"),
+                }
+            )
         self.fields["no"].required = False
         self.fields["no"].help_text = _("Left empty, the next free No. is used.")
         if self.instance.pk:

@@ -49,6 +49,7 @@ EXTRA_LABELS = {
     "new": gettext_lazy("new"),
     "changed": gettext_lazy("changed"),
     "comment": gettext_lazy("comment"),
+    "response": gettext_lazy("response"),
     "days_late": gettext_lazy("working days late"),
     "attachment": gettext_lazy("attachment"),
 }
@@ -102,13 +103,26 @@ class Row(NamedTuple):
     after: str
 
 
-def _bucket(name: str) -> str | None:
-    """Which kind of object a recorded field's ids name, if any."""
+def _bucket(name: str, object_type: str = "") -> str | None:
+    """Which kind of object a recorded field's ids name, if any: by name for the ledger's
+    own records, else by what the field on the record's model points to (a later stage's
+    "requested_by" names a person, its "task" a task)."""
     if name in PEOPLE:
         return "person"
     if name in UNITS:
         return "unit"
-    return {"category": "category", "parent": "task"}.get(name)
+    known = {"category": "category", "parent": "task"}.get(name)
+    if known or not object_type:
+        return known
+    model = _model(object_type)
+    try:
+        target = model._meta.get_field(name).related_model if model else None
+    except FieldDoesNotExist:
+        return None
+    return RELATED_BUCKETS.get(target)
+
+
+RELATED_BUCKETS = {Person: "person", Unit: "unit", Task: "task", Category: "category"}
 
 
 def present(records) -> list[dict]:
@@ -126,7 +140,7 @@ def present(records) -> list[dict]:
         for name, pair in _changes(r):
             for v in pair:
                 values = v if isinstance(v, list) else [v]
-                bucket = _bucket(name)
+                bucket = _bucket(name, r.object_type)
                 if bucket:
                     ids[bucket].update(x for x in values if isinstance(x, int))
                 if name == REACHED and isinstance(v, dict):  # {milestone id: date}
@@ -157,7 +171,7 @@ def present(records) -> list[dict]:
             return f"{moment:%Y-%m-%d %H:%M}"
         if isinstance(value, bool):
             return _("yes") if value else _("no")
-        bucket = _bucket(name)
+        bucket = _bucket(name, record.object_type)
         if bucket:
             values = value if isinstance(value, list) else [value]
             return "、".join(str(names[bucket].get(v, v)) for v in values)

@@ -166,9 +166,9 @@ class Task(Versioned):
         related_name="subtasks",
     )
     no = models.CharField(_("No."), max_length=32)
-    key = models.CharField(max_length=250)
-    sort_key = models.CharField(max_length=120, db_index=True)
-    depth = models.PositiveSmallIntegerField(default=0)
+    key = models.CharField(max_length=250, verbose_name=_("key"))
+    sort_key = models.CharField(max_length=120, db_index=True, verbose_name=_("sort key"))
+    depth = models.PositiveSmallIntegerField(default=0, verbose_name=_("depth"))
     title = models.CharField(_("task"), max_length=500)
     content = models.TextField(_("content"), blank=True)
     lead_leader = models.ForeignKey(
@@ -233,12 +233,14 @@ class Task(Versioned):
     source_date = models.DateField(_("hand-off date"), null=True, blank=True)
     extra = models.JSONField(_("extra columns"), default=dict, blank=True)
     # Computed state, written only by services.record_lights (no version bump, no audit per task).
+    # Not indexed: the daily pass rewrites it on a third of the tasks, and an index on it would
+    # make each such UPDATE touch all of the table's indexes (on PostgreSQL no HOT update); six
+    # values select poorly anyway, so lists filter it alongside the plan and scope conditions.
     light = models.CharField(
         _("light"),
         max_length=12,
         blank=True,
         default="",
-        db_index=True,
         choices=TaskLightChoice.choices,
     )
     light_reasons = models.TextField(_("light reasons"), blank=True)
@@ -279,17 +281,24 @@ class Assignment(models.Model):
         ACKNOWLEDGED = "acknowledged", _("acknowledged")
         REASSIGN = "reassign", _("reassignment requested")
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments")
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("task")
+    )
     unit = models.ForeignKey(
         Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="assignments"
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(default=0, verbose_name=_("position"))
     ack = models.CharField(_("hand-off"), max_length=16, choices=Ack.choices, blank=True)
     handed_off_at = models.DateTimeField(_("handed off"), null=True, blank=True)
     acked_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
     acked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
     )
     reason = models.TextField(_("reason"), blank=True)
 
@@ -350,18 +359,28 @@ class ImportBatch(models.Model):
     plan_name = models.CharField(_("plan"), max_length=200)
     year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
     owner_unit = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("owner unit"),
     )
     filename = models.CharField(_("file"), max_length=255)
-    stored_as = models.CharField(max_length=255)
-    sha256 = models.CharField(max_length=64)
+    stored_as = models.CharField(max_length=255, verbose_name=_("stored as"))
+    sha256 = models.CharField(max_length=64, verbose_name=_("SHA-256"))
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("uploaded by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PREVIEW)
-    mapping = models.JSONField(default=dict, blank=True)
-    report = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PREVIEW, verbose_name=_("status")
+    )
+    mapping = models.JSONField(default=dict, blank=True, verbose_name=_("mapping"))
+    report = models.JSONField(default=dict, blank=True, verbose_name=_("report"))
 
     class Meta:
         verbose_name = _("ledger import")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+
+from .dates import DateParseError, parse_deadline
 
 _NUM = re.compile(r"^\d+$")
 
@@ -43,3 +46,30 @@ def next_no(existing: list[str], parent: str | None) -> str:
         if len(parts) == depth + 1 and parts[:depth] == prefix and _NUM.match(parts[-1]):
             highest = max(highest, int(parts[-1]))
     return ".".join([*prefix, str(highest + 1)])
+
+
+# A task in one of these states is finished with: never overdue, not "open" (未完成).
+CLOSED_STATUSES = ("done", "cancelled")
+
+
+def is_overdue(deadline: dt.date | None, status: str, today: dt.date) -> bool:
+    """逾期: the deadline has passed and the task is neither done nor cancelled. An ongoing
+    task has no deadline, so it is never overdue."""
+    return deadline is not None and deadline < today and status not in CLOSED_STATUSES
+
+
+def deadline_text_describes(
+    text: str, deadline: dt.date | None, ongoing: bool, *, year: int | None
+) -> bool:
+    """Whether the deadline's wording as written ("6月底前", "长期坚持") still says what the
+    task's deadline now is. Wording that cannot be read, or reads as another date, does not:
+    kept beside a changed date it would show two deadlines."""
+    if not (text or "").strip():
+        return True
+    try:
+        read = parse_deadline(text, year=year)
+    except DateParseError:
+        return False
+    if ongoing:
+        return read.ongoing
+    return not read.ongoing and read.date == deadline

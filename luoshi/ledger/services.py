@@ -12,7 +12,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from luoshi.core import audit
+from luoshi.core import audit, bulk
 from luoshi.core.errors import OutOfScope, RuleViolation, StaleVersion
 from luoshi.core.versioning import save_versioned
 from luoshi.org.models import Unit
@@ -291,6 +291,9 @@ def update_task(
     _validate_task(task.plan, merged, task=task)
     if merged.get("completed_on") != task.completed_on:
         data["completed_on"] = merged["completed_on"]
+    if _deadline_wording_outdated(task, merged, data):
+        # The wording as written ("6月底前") described the old date: one deadline shows.
+        data["deadline_text"] = ""
     if {"no", "category", "parent"} & set(data):
         placed = _place(task.plan, merged)
         if (
@@ -309,6 +312,18 @@ def update_task(
     if changes:
         audit.record(actor, [audit.Entry("update", "ledger.task", task.pk, str(task), changes)])
     return task
+
+
+def _deadline_wording_outdated(task: Task, merged: dict, data: dict) -> bool:
+    """A change of the deadline (or of ongoing) leaves the kept wording behind when the wording
+    no longer reads as the new deadline; a caller that sets the wording itself is obeyed."""
+    if "deadline_text" in data or not task.deadline_text:
+        return False
+    if (merged.get("deadline"), bool(merged.get("ongoing"))) == (task.deadline, task.ongoing):
+        return False
+    return not rules.deadline_text_describes(
+        task.deadline_text, merged.get("deadline"), bool(merged.get("ongoing")), year=task.plan.year
+    )
 
 
 def snapshot_objects(task: Task) -> dict:
@@ -651,8 +666,6 @@ def record_progress(
     return task
 
 
-LIGHT_BATCH = 1000
-
 
 def record_lights(rows: Iterable[tuple[int, str, str]], *, actor) -> int:
     """Show the lights a later stage (supervision) computed on the ledger: `rows` are
@@ -663,10 +676,8 @@ def record_lights(rows: Iterable[tuple[int, str, str]], *, actor) -> int:
     scope = scope_for(actor)
     if not (scope.is_admin or scope.supervise):
         raise OutOfScope(_("Only supervisors and administrators record lights."))
-    tasks = [Task(pk=pk, light=light, light_reasons=reasons) for pk, light, reasons in rows]
-    if tasks:
-        Task.objects.bulk_update(tasks, ["light", "light_reasons"], batch_size=LIGHT_BATCH)
-    return len(tasks)
+    # Plain rows (core.bulk): a city's daily pass writes every changed task's two columns.
+    return bulk.update_rows(Task, ("light", "light_reasons"), rows)
 
 
 @transaction.atomic

@@ -1,10 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import import_views, views
 
 app_name = "ledger"
 urlpatterns = [
-    path("", views.task_list, name="task_list"),
+    path("tasks/", views.task_list, name="task_list"),
     path("mine/", views.my_tasks, name="my_tasks"),
     path("tasks/<int:pk>/", views.task_detail, name="task_detail"),
     path("tasks/<int:pk>/edit/", views.task_edit, name="task_edit"),
@@ -19,7 +19,8 @@ urlpatterns = [
     path("plans/<int:pk>/deploy/", views.plan_deploy, name="plan_deploy"),
     path("plans/<int:plan_pk>/tasks/new/", views.task_create, name="task_create"),
     path("export/", views.export, name="export"),
-    path("import/", views.import_start, name="import_start"),
-    path("import/<int:pk>/", views.import_preview, name="import_preview"),
-    path("import/<int:pk>/confirm/", views.import_confirm, name="import_confirm"),
+    path("import/", import_views.import_start, name="import_start"),
+    path("import/<int:pk>/", import_views.import_preview, name="import_preview"),
+    path("import/<int:pk>/confirm/", import_views.import_confirm, name="import_confirm"),
+    path("import/<int:pk>/errors.xlsx", import_views.import_errors, name="import_errors"),
 ]

@@ -9,25 +9,21 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from luoshi.core import uploads
 from luoshi.core.calendar import current_calendar
 from luoshi.core.errors import RuleViolation, StaleVersion
-from luoshi.core.importing import ImportFailed
 from luoshi.org.access import visible_people, visible_units
 from luoshi.org.scope import scope_for
 
-from . import access, services
+from . import access, rules, services
 from .exporter import export_plans
 from .filters import TaskFilter
-from .forms import ImportForm, MilestoneForm, PlanForm, TaskForm
+from .forms import MilestoneForm, PlanForm, TaskForm
 from .history import present, task_history
-from .importer import service as importer
 from .models import Assignment, Category, ImportBatch, Milestone, Plan, Task
 
 PAGE_SIZE = 50
@@ -47,7 +43,9 @@ def _page(request, qs, size=PAGE_SIZE):
 
 
 def _with_units(tasks):
-    """Attach responsible/cooperating unit names to a page of tasks: one query."""
+    """Attach responsible/cooperating unit names to a page of tasks (one query), and whether
+    each is overdue (逾期) today."""
+    today = timezone.localdate()
     ids = [t.pk for t in tasks]
     by_task: dict[int, dict[str, list]] = {i: {"responsible": [], "cooperating": []} for i in ids}
     for a in (
@@ -59,10 +57,23 @@ def _with_units(tasks):
     for t in tasks:
         t.resp_units = by_task[t.pk]["responsible"]
         t.coop_units = by_task[t.pk]["cooperating"]
+        t.overdue = rules.is_overdue(t.deadline, t.status, today)
+        t.overdue_days = (today - t.deadline).days if t.overdue else 0
     return tasks
 
 
 # --- ledger table --------------------------------------------------------------------------
+
+
+# Filters with no control on the page that a link may carry (lead_leader from a home page's
+# count): kept as hidden fields, so changing another filter does not drop them.
+KEPT_PARAMS = ("lead_leader", "owner", "parent", "top_level", "deadline_before", "deadline_after")
+
+
+def _options(choices, chosen) -> dict:
+    """A multi-valued filter's checkboxes: (value, label, checked), and the chosen labels."""
+    rows = [(str(v), label, str(v) in chosen) for v, label in choices if v != ""]
+    return {"rows": rows, "chosen": [label for _v, label, on in rows if on]}
 
 
 @login_required
@@ -95,6 +106,10 @@ def task_list(request, mine: bool = False):
         "mine": mine,
         "query": query.urlencode(),
         "today": timezone.localdate(),
+        # Several values each (?status=open&light=red&light=yellow): checkboxes on the page.
+        "status_options": _options(f.form.fields["status"].choices, request.GET.getlist("status")),
+        "light_options": _options(f.form.fields["light"].choices, request.GET.getlist("light")),
+        "kept_params": [(k, v) for k in KEPT_PARAMS for v in request.GET.getlist(k)],
     }
     if request.htmx and request.htmx.target == "ledger-table":
         return render(request, "ledger/_task_table.html", ctx)
@@ -405,130 +420,3 @@ def export(request):
     )
     resp["Content-Disposition"] = f'attachment; filename="{name}"'
     return resp
-
-
-# --- import: upload → preview (map unknown names) → confirm ---------------------------------
-# Each step calls one service of luoshi.ledger.importer.service; the preview (GET) writes nothing.
-
-
-def _batch(request, pk) -> ImportBatch:
-    batch = get_object_or_404(ImportBatch.objects.select_related("owner_unit"), pk=pk)
-    if not importer.can_use_batch(request.user, batch):
-        raise Http404
-    return batch
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def import_start(request):
-    if not access.can_create_plans(request.user):
-        raise PermissionDenied
-    initial = {}
-    if request.GET.get("plan"):
-        plan = access.get_plan(request.user, request.GET["plan"])
-        initial = {"plan_name": plan.name, "year": plan.year, "owner_unit": plan.owner_unit_id}
-    form = ImportForm(
-        request.POST or None,
-        request.FILES or None,
-        initial=initial,
-        units=visible_units(request.user),
-    )
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        try:
-            uploads.check_size(upload.size)  # before reading it into memory
-            batch = importer.start_import(
-                actor=request.user,
-                filename=upload.name,
-                data=upload.read(),
-                plan_name=form.cleaned_data["plan_name"],
-                year=form.cleaned_data["year"],
-                owner_unit=form.cleaned_data["owner_unit"],
-            )
-        except RuleViolation as exc:
-            form.add_error("file", str(exc))
-        else:
-            return redirect("ledger:import_preview", pk=batch.pk)
-    return render(request, "ledger/import_start.html", {"form": form})
-
-
-def _mapping(request) -> tuple[dict, list[str]]:
-    """The mapping form's names → ids within the user's scope, and the names not found."""
-    mapping: dict[str, dict[str, int]] = {"units": {}, "people": {}}
-    errors = []
-    units, people = visible_units(request.user), visible_people(request.user)
-    for key, value in request.POST.items():
-        value = value.strip()
-        kind, _sep, name = key.partition(":")
-        if not value or kind not in ("unit", "person"):
-            continue
-        if kind == "unit":
-            found = units.filter(name=value).first()
-            missing = _("No unit named “%(name)s” in your scope.")
-        else:
-            found = people.filter(full_name=value).first()
-            missing = _("No person named “%(name)s”.")
-        if found is None:
-            errors.append(missing % {"name": value})
-        else:
-            mapping["units" if kind == "unit" else "people"][name] = found.pk
-    return mapping, errors
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def import_preview(request, pk):
-    batch = _batch(request, pk)
-    map_errors = []
-    if request.method == "POST":
-        mapping, map_errors = _mapping(request)
-        try:
-            importer.map_import_names(batch, mapping, actor=request.user)
-        except RuleViolation as exc:
-            messages.info(request, str(exc))
-            return redirect("ledger:plan_list")
-    create_missing = request.GET.get("create") == "1" or request.POST.get("create") == "1"
-    try:
-        report = importer.preview_import(batch, actor=request.user, create_missing=create_missing)
-    except FileNotFoundError:
-        raise Http404 from None  # the stored file is gone: upload it again
-    return render(
-        request,
-        "ledger/import_preview.html",
-        {
-            "batch": batch,
-            "report": report,
-            "outcomes": _page(request, report.outcomes, 200),
-            "map_errors": map_errors,
-            "create_missing": create_missing,
-            "unit_names": visible_units(request.user).values_list("name", flat=True)[:2000],
-        },
-    )
-
-
-@login_required
-@require_POST
-def import_confirm(request, pk):
-    batch = _batch(request, pk)
-    create_missing = request.POST.get("create") == "1"
-    try:
-        report = importer.confirm_import(batch, actor=request.user, create_missing=create_missing)
-    except RuleViolation as exc:  # committed already
-        messages.info(request, str(exc))
-        return redirect("ledger:plan_list")
-    except FileNotFoundError:
-        raise Http404 from None
-    except ImportFailed as exc:
-        messages.error(
-            request, _("Nothing was written: %(n)s errors remain.") % {"n": len(exc.report.errors)}
-        )
-        return redirect(
-            reverse("ledger:import_preview", args=[batch.pk])
-            + ("?create=1" if create_missing else "")
-        )
-    messages.success(
-        request,
-        _("Imported: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.")
-        % {"new": report.new, "changed": report.changed, "unchanged": report.unchanged},
-    )
-    return redirect("ledger:plan_detail", pk=batch.plan_id)

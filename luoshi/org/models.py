@@ -45,8 +45,8 @@ class Unit(Versioned):
         on_delete=models.PROTECT,
         related_name="children",
     )
-    path = models.CharField(max_length=255, unique=True, editable=False)
-    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    path = models.CharField(max_length=255, unique=True, editable=False, verbose_name=_("path"))
+    depth = models.PositiveSmallIntegerField(default=0, editable=False, verbose_name=_("depth"))
     sort_key = models.CharField(
         _("sort key"),
         max_length=100,

@@ -6,8 +6,14 @@ import re
 import uuid
 from collections.abc import Iterable
 
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from luoshi.core import audit
@@ -132,8 +138,27 @@ def update_unit(unit: Unit, *, actor, version: int, **fields) -> Unit:
     return unit
 
 
-def _username_for(full_name: str) -> str:
-    return "p-" + uuid.uuid4().hex[:12]
+def _usernames_for(full_names: list[str]) -> list[str]:
+    """Log-in names a unit admin can read out and hand on: the person's name, then 张三2, 张三3
+    … when taken (one query for all). A name Django would refuse as a username falls back to a
+    short random one."""
+    wanted = [re.sub(r"[^\w.@+-]", "", n)[:140] for n in full_names]
+    q = Q(pk__in=[])
+    for base in set(wanted):
+        if base:
+            q |= Q(username__startswith=base)
+    taken = set(Person.objects.filter(q).values_list("username", flat=True))
+    out = []
+    for base in wanted:
+        if not base:
+            base = "p-" + uuid.uuid4().hex[:8]
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}{n}"
+        taken.add(name)
+        out.append(name)
+    return out
 
 
 @transaction.atomic
@@ -143,6 +168,9 @@ def create_people(specs: Iterable[dict], *, actor) -> list[Person]:
     cannot log in until given one."""
     specs = list(specs)
     people: list[Person] = []
+    logins = iter(
+        _usernames_for([(s.get("full_name") or "").strip() for s in specs if not s.get("username")])
+    )
     for spec in specs:
         unit = spec.get("unit")
         _check_manages(actor, unit)
@@ -150,7 +178,7 @@ def create_people(specs: Iterable[dict], *, actor) -> list[Person]:
         if not name:
             raise RuleViolation(_("A person needs a name."), field="full_name")
         p = Person(
-            username=spec.get("username") or _username_for(name),
+            username=spec.get("username") or next(logins),
             full_name=name,
             title=spec.get("title", ""),
             unit=unit,
@@ -346,3 +374,92 @@ def move_unit(unit: Unit, parent: Unit | None, *, actor, version: int) -> Unit:
         [audit.Entry("update", "org.unit", unit.pk, unit.name, changes, {"subunits": len(below)})],
     )
     return unit
+
+
+# --- a log-in path for people created without a password (an import's owners and leaders) ---
+
+
+class _ActivationTokens(PasswordResetTokenGenerator):
+    """One-time, expiring tokens (settings.PASSWORD_RESET_TIMEOUT): a token is made from the
+    person's password hash and last log-in, so setting the password spends it."""
+
+    key_salt = "luoshi.org.services.activation"
+
+
+activation_tokens = _ActivationTokens()
+
+
+def awaiting_activation(actor):
+    """People in the units `actor` manages (unit admins, supervisors, administrators) who
+    cannot log in yet: active, without a usable password."""
+    scope = scope_for(actor)
+    people = Person.objects.filter(is_active=True, password__startswith=UNUSABLE_PASSWORD_PREFIX)
+    if scope.is_admin:
+        return people
+    q = Q(pk__in=[])
+    for path in scope.supervise + scope.manage:
+        q |= Q(unit__path__startswith=path)
+    return people.filter(q)
+
+
+@transaction.atomic
+def issue_activation_links(people: Iterable[Person], *, actor) -> list[tuple[Person, str, str]]:
+    """An activation link for each person (uid, token): to hand out on a printed list or in a
+    message. Only for people in units the actor manages who cannot log in yet; audited (the
+    record says a link was issued, never the token)."""
+    out = []
+    entries = []
+    for p in people:
+        _check_manages(actor, p.unit)
+        if p.has_usable_password() or not p.is_active:
+            raise RuleViolation(
+                _("%(name)s can already log in: no activation link is needed.")
+                % {"name": p.display_name}
+            )
+        out.append((p, urlsafe_base64_encode(force_bytes(p.pk)), activation_tokens.make_token(p)))
+        entries.append(audit.Entry("activation_link", "org.person", p.pk, p.display_name, {}, {}))
+    audit.record(actor, entries)
+    return out
+
+
+def person_for_activation(uidb64: str, token: str) -> Person | None:
+    """The person an activation link is for, while its token is good (unused, not expired)."""
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    person = Person.objects.filter(pk=pk, is_active=True).select_related("unit").first()
+    if person is None or not activation_tokens.check_token(person, token):
+        return None
+    return person
+
+
+@transaction.atomic
+def activate_account(uidb64: str, token: str, raw_password: str) -> Person:
+    """Set a password through an activation link: the link works once (the new password spends
+    its token) and until it expires. The person is the actor of its own audit record."""
+    person = person_for_activation(uidb64, token)
+    if person is None:
+        raise RuleViolation(_("This activation link has been used or has expired."))
+    locked = Person.objects.select_for_update().get(pk=person.pk)
+    if not activation_tokens.check_token(locked, token):
+        raise RuleViolation(_("This activation link has been used or has expired."))
+    try:
+        validate_password(raw_password, locked)
+    except ValidationError as exc:
+        raise RuleViolation(" ".join(exc.messages), field="password") from exc
+    locked.set_password(raw_password)
+    Person.objects.filter(pk=locked.pk).update(password=locked.password)
+    audit.record(
+        locked,
+        [
+            audit.Entry(
+                "activate",
+                "org.person",
+                locked.pk,
+                str(locked),
+                {"password": [None, "*** (set)"]},
+            )
+        ],
+    )
+    return locked

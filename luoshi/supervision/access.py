@@ -20,14 +20,24 @@ Acting:
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
 
 from luoshi.ledger import access as ledger_access
 from luoshi.ledger.models import Assignment, Task
 from luoshi.org.models import Person, Role, RoleGrant, Unit
 from luoshi.org.scope import scope_for
 
-from .models import Appeal, Extension, LightChange, Order, Problem, Signal, TaskLight
+from .models import (
+    Appeal,
+    Extension,
+    LightChange,
+    LightPass,
+    Order,
+    Problem,
+    Signal,
+    TaskLight,
+)
 
 
 def can_recompute(person) -> bool:
@@ -100,7 +110,24 @@ def lights_for(person, plan=None) -> QuerySet[TaskLight]:
     qs = TaskLight.objects.filter(task__in=ledger_access.tasks_for(person).values("pk"))
     if plan is not None:
         qs = qs.filter(task__plan=plan)
-    return qs.select_related("task__plan").order_by("task__plan_id", "task__sort_key")
+    return (
+        with_current_as_of(qs)
+        .select_related("task__plan")
+        .order_by("task__plan_id", "task__sort_key")
+    )
+
+
+def with_current_as_of(qs: QuerySet[TaskLight]) -> QuerySet[TaskLight]:
+    """`current_as_of`: the day the light was last confirmed, i.e. the later of its row's
+    `as_of` and the last full pass over its plan (or over all plans)."""
+    last_pass = (
+        LightPass.objects.filter(Q(plan__isnull=True) | Q(plan=OuterRef("task__plan_id")))
+        .order_by("-on")
+        .values("on")[:1]
+    )
+    return qs.annotate(
+        current_as_of=Greatest(F("as_of"), Coalesce(Subquery(last_pass), F("as_of")))
+    )
 
 
 def changes_for(person, task_id: int) -> QuerySet[LightChange]:

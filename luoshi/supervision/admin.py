@@ -6,6 +6,7 @@ from .models import (
     Appeal,
     Extension,
     LightChange,
+    LightPass,
     Order,
     OrderStep,
     PlanLightRules,
@@ -30,6 +31,12 @@ class LightChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["task", "on", "was", "now"]
     list_filter = ["now"]
     raw_id_fields = ["task"]
+
+
+@admin.register(LightPass)
+class LightPassAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["on", "plan", "at"]
+    list_filter = ["on"]
 
 
 @admin.register(PlanLightRules)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -33,10 +34,16 @@ class Pace(models.TextChoices):
 
 
 class TaskLight(models.Model):
-    """A task's light as of `as_of`; `since` is the day the current light began."""
+    """A task's light; `since` is the day the current light began, `as_of` the day this row
+    was last written. A light the daily pass found unchanged is not rewritten: the pass itself
+    (`LightPass`) says it is current as of its day (`access.lights_for` gives the later of
+    the two)."""
 
-    task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="stored_light")
-    light = models.CharField(_("light"), max_length=10, choices=Light.choices, db_index=True)
+    task = models.OneToOneField(
+        Task, on_delete=models.CASCADE, related_name="stored_light", verbose_name=_("task")
+    )
+    # Indexed once, by Meta.indexes (`/api/lights/?light=red`).
+    light = models.CharField(_("light"), max_length=10, choices=Light.choices)
     pace = models.CharField(_("pace"), max_length=8, choices=Pace.choices, null=True, blank=True)
     # [{"code", "light", "params", "text"}, …], red ones first.
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
@@ -52,10 +59,36 @@ class TaskLight(models.Model):
         return f"{self.task_id}: {self.light}"
 
 
+class LightPass(models.Model):
+    """One full recompute of the lights (all plans, or one plan) as of a day."""
+
+    plan = models.ForeignKey(
+        Plan,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="light_passes",
+        verbose_name=_("plan"),
+    )
+    on = models.DateField(_("as of"))
+    at = models.DateTimeField(_("run at"), default=timezone.now)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("light pass")
+        verbose_name_plural = _("light passes")
+        indexes = [models.Index(fields=["plan", "on"], name="lightpass_plan_on_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id or 'all'} {self.on}"
+
+
 class LightChange(models.Model):
     """One change of a task's light: its history."""
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="light_changes")
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="light_changes", verbose_name=_("task")
+    )
     on = models.DateField(_("on"))
     was = models.CharField(_("was"), max_length=10, choices=Light.choices, null=True, blank=True)
     now = models.CharField(_("now"), max_length=10, choices=Light.choices)
@@ -81,14 +114,32 @@ def default_sla_days() -> list[int]:
 class PlanLightRules(models.Model):
     """A plan's own thresholds (`rules.LightRules`); plans without a row use the defaults."""
 
-    plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="light_rules")
-    milestone_red_after = models.PositiveSmallIntegerField(default=D.milestone_red_after)
-    deadline_window = models.PositiveSmallIntegerField(default=D.deadline_window)
-    deadline_window_percent = models.PositiveSmallIntegerField(default=D.deadline_window_percent)
-    behind_plan_points = models.PositiveSmallIntegerField(default=D.behind_plan_points)
-    missed_cycles_red = models.PositiveSmallIntegerField(default=D.missed_cycles_red)
-    pace_tolerance = models.PositiveSmallIntegerField(default=D.pace_tolerance)
-    problem_sla_days = models.JSONField(default=default_sla_days)
+    plan = models.OneToOneField(
+        Plan, on_delete=models.CASCADE, related_name="light_rules", verbose_name=_("plan")
+    )
+    milestone_red_after = models.PositiveSmallIntegerField(
+        default=D.milestone_red_after,
+        verbose_name=_("red after a milestone is late (working days)"),
+    )
+    deadline_window = models.PositiveSmallIntegerField(
+        default=D.deadline_window, verbose_name=_("deadline warning window (working days)")
+    )
+    deadline_window_percent = models.PositiveSmallIntegerField(
+        default=D.deadline_window_percent,
+        verbose_name=_("percent complete expected inside the window"),
+    )
+    behind_plan_points = models.PositiveSmallIntegerField(
+        default=D.behind_plan_points, verbose_name=_("yellow when behind plan by (points)")
+    )
+    missed_cycles_red = models.PositiveSmallIntegerField(
+        default=D.missed_cycles_red, verbose_name=_("red after missed report rounds")
+    )
+    pace_tolerance = models.PositiveSmallIntegerField(
+        default=D.pace_tolerance, verbose_name=_("on pace within (points)")
+    )
+    problem_sla_days = models.JSONField(
+        default=default_sla_days, verbose_name=_("problem time limits per level (working days)")
+    )
 
     class Meta:
         verbose_name = _("plan light rules")
@@ -122,9 +173,16 @@ class Problem(Versioned):
         RESOLVED = "resolved", _("resolved")
         UNSOLVABLE = "unsolvable", _("declared unsolvable")
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="supervision_problems")
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="supervision_problems", verbose_name=_("task")
+    )
     report = models.ForeignKey(
-        Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Report,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("report"),
     )
     unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
@@ -132,7 +190,10 @@ class Problem(Versioned):
     title = models.CharField(_("problem"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("raised by"),
     )
     raised_at = models.DateTimeField(_("raised at"))
     raised_level = models.PositiveSmallIntegerField(_("raised at level"), default=1)
@@ -156,7 +217,12 @@ class Problem(Versioned):
     resolution = models.TextField(_("resolution"), blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("closed by"),
     )
 
     class Meta:
@@ -190,11 +256,18 @@ class ProblemStep(models.Model):
         UNSOLVABLE = "unsolvable", _("declared unsolvable")
         REASSIGNED = "reassigned", _("reassigned")
 
-    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="steps")
+    problem = models.ForeignKey(
+        Problem, on_delete=models.CASCADE, related_name="steps", verbose_name=_("problem")
+    )
     kind = models.CharField(_("step"), max_length=12, choices=Kind.choices)
     at = models.DateTimeField(_("at"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     level = models.PositiveSmallIntegerField(_("level"))
     text = models.TextField(pgettext_lazy("step", "text"), blank=True)
@@ -217,8 +290,8 @@ class OrderCounter(models.Model):
     issuing transaction, so numbers have no gaps (a rolled-back issue rolls the number back)
     and no repeats (the row is locked until the transaction ends)."""
 
-    year = models.PositiveSmallIntegerField(primary_key=True)
-    last = models.PositiveIntegerField(default=0)
+    year = models.PositiveSmallIntegerField(primary_key=True, verbose_name=_("year"))
+    last = models.PositiveIntegerField(default=0, verbose_name=_("last number used"))
 
     class Meta:
         verbose_name = _("order number counter")
@@ -246,7 +319,10 @@ class Order(Versioned):
     demand = models.TextField(_("demand"))
     respond_by = models.DateField(_("respond by"))
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("issued by"),
     )
     issued_at = models.DateTimeField(_("issued at"))
     status = models.CharField(
@@ -255,7 +331,12 @@ class Order(Versioned):
     response = models.TextField(_("response"), blank=True)
     responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
     responded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("responded by"),
     )
     # Set when the first response came after respond_by (or none came by then): counts against
     # the unit (assessment reads it).
@@ -263,7 +344,12 @@ class Order(Versioned):
     verification = models.TextField(_("verification"), blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("closed by"),
     )
 
     class Meta:
@@ -295,11 +381,18 @@ class OrderStep(models.Model):
         RETURNED = "returned", _("sent back")
         CLOSED = "closed", _("verified and closed")
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="steps")
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="steps", verbose_name=_("order")
+    )
     kind = models.CharField(_("step"), max_length=12, choices=Kind.choices)
     at = models.DateTimeField(_("at"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     text = models.TextField(pgettext_lazy("step", "text"), blank=True)
 
@@ -325,10 +418,17 @@ class Extension(Versioned):
     """A unit's request to move a task's deadline. Approval moves the task's deadline (through
     the ledger's service, so the task's history shows both dates); this row keeps the original."""
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="extensions")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="extensions", verbose_name=_("task")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
     requested_at = models.DateTimeField(_("requested at"))
     original_deadline = models.DateField(_("original deadline"))
@@ -338,7 +438,12 @@ class Extension(Versioned):
         _("decision"), max_length=10, choices=Decision.choices, default=Decision.PENDING
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_reason = models.TextField(_("reasons for the decision"), blank=True)
@@ -363,10 +468,17 @@ class Extension(Versioned):
 class Appeal(Versioned):
     """A unit's appeal against a task's light, with the light and reasons it appealed."""
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="appeals")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="appeals", verbose_name=_("task")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
     raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("raised by"),
     )
     raised_at = models.DateTimeField(_("raised at"))
     light = models.CharField(_("light appealed"), max_length=10, choices=Light.choices)
@@ -376,7 +488,12 @@ class Appeal(Versioned):
         _("decision"), max_length=10, choices=Decision.choices, default=Decision.PENDING
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_reason = models.TextField(_("reasons for the decision"), blank=True)
@@ -410,13 +527,27 @@ class Signal(models.Model):
         WARNED_LATE = "warned_late", _("green until the day it went red")
 
     kind = models.CharField(_("signal"), max_length=16, choices=Kind.choices)
-    key = models.CharField(max_length=80)  # e.g. "report:123", "task:45:2026-03-02"
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(
+        max_length=80, verbose_name=_("key")
+    )  # e.g. "report:123", "task:45:2026-03-02"
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="+", verbose_name=_("task")
+    )
     unit = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("unit"),
     )
     report = models.ForeignKey(
-        Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Report,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("report"),
     )
     on = models.DateField(_("on"))
     detail = models.JSONField(_("detail"), default=dict, blank=True)

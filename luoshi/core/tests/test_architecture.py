@@ -577,6 +577,43 @@ def test_only_services_write():
         )
 
 
+def bulk_writers(source: str, relpath: str) -> list[Finding]:
+    """Imports of core.bulk (raw set-based writes, which the call check above cannot see)."""
+    found = []
+    for node in ast.walk(_parse(source, relpath)):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [f"{node.module}.{a.name}" for a in node.names] + [node.module]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        if any(n == "luoshi.core.bulk" or n.startswith("luoshi.core.bulk.") for n in names):
+            found.append(Finding(relpath, node.lineno, _snippet(node)))
+    return found
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from luoshi.core import bulk\n",
+        "from luoshi.core.bulk import update_rows\n",
+        "import luoshi.core.bulk\n",
+    ],
+)
+def test_a_bulk_import_is_found(source):
+    assert bulk_writers(source, "luoshi/ledger/views.py")
+
+
+def test_only_services_use_the_raw_bulk_writer():
+    """core.bulk writes past the ORM's save/update calls, so only service modules (which check
+    the actor and record the audit) may import it."""
+    findings = []
+    for path in _python_files(PACKAGE):
+        relpath = _rel(path, PACKAGE)
+        if is_write_checked(relpath) and relpath != "luoshi/core/bulk.py":
+            findings += bulk_writers(path.read_text(encoding="utf-8"), relpath)
+    assert not findings, "core.bulk imported outside a service module:\n" + _report(findings)
+
+
 # ---------------------------------------------------------------------------------------------
 # 3. No app imports another app's private names
 # ---------------------------------------------------------------------------------------------
@@ -877,3 +914,29 @@ def test_no_view_writes_through_drf_or_django_defaults():
             "call a service:\n" + "\n".join(missing),
             pytrace=False,
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Every field says what it is, in the user's language
+# ---------------------------------------------------------------------------------------------
+
+
+def test_every_model_field_has_a_translated_label():
+    """A field without a verbose name shows its attribute name ("requested by", "task") in
+    the admin, in form errors and in the history, untranslated. Every field of the project's
+    models names itself through gettext_lazy."""
+    from django.apps import apps
+    from django.utils.functional import Promise
+
+    bare = []
+    for model in apps.get_models():
+        if not model.__module__.startswith("luoshi."):
+            continue
+        if not isinstance(model._meta.verbose_name, Promise):
+            bare.append(f"{model._meta.label} (the model)")
+        for f in model._meta.get_fields():
+            if f.auto_created or not f.concrete:
+                continue
+            if not isinstance(f.verbose_name, Promise):
+                bare.append(f"{model._meta.label}.{f.name}")
+    assert not bare, "give these a verbose_name=_(...):\n" + "\n".join(bare)

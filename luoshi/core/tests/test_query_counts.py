@@ -90,7 +90,8 @@ def _filtered(w: World) -> str:
 
 
 ENDPOINTS = [
-    # pages: the home page is the ledger table
+    # pages: the home page (工作台), one section per role the person holds
+    Endpoint("desk:home"),
     Endpoint("ledger:task_list"),
     Endpoint("ledger:task_list [filtered]", query=_filtered),
     Endpoint("ledger:task_list [htmx table]", headers=HTMX_TABLE),
@@ -101,6 +102,7 @@ ENDPOINTS = [
     Endpoint("org:unit_list"),
     Endpoint("org:unit_detail", args=lambda w: [w.unit.pk]),  # its people and subunits
     Endpoint("org:people_list"),
+    Endpoint("org:activation_list"),  # people of the user's units who cannot log in yet
     Endpoint("dispatch:my_reports"),  # reports to fill and the review queue
     Endpoint("dispatch:cycle_list"),
     Endpoint("dispatch:cycle_detail", args=lambda w: [w.cycle.pk]),  # who has not reported

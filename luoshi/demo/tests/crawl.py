@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urljoin, urlsplit
@@ -167,12 +168,20 @@ class Crawl:
     writes: list[tuple[str, str]] = field(default_factory=list)  # (page, statement)
 
 
-def crawl(client, start=("/",), *, limit: int, admin: bool, using=DEFAULT_DB_ALIAS) -> Crawl:
+def crawl(
+    client,
+    start=("/",),
+    *,
+    limit: int,
+    admin: bool,
+    using=DEFAULT_DB_ALIAS,
+    inspect: Callable[[str, str], None] | None = None,
+) -> Crawl:
     """Open pages breadth-first from `start`, following same-site links (href, and simple
     hx-get fetched the way htmx would), up to `limit` requests. Redirects are followed as
     links. Each page is served in a savepoint that is rolled back, so a page that does write
     cannot change what later pages show, and on PostgreSQL a failed query cannot poison the
-    rest of the crawl's transaction."""
+    rest of the crawl's transaction. `inspect(page, html)` sees every HTML page opened."""
     result = Crawl()
     frontier = _Frontier()
     seen: set[tuple[str, bool]] = set()
@@ -208,6 +217,8 @@ def crawl(client, start=("/",), *, limit: int, admin: bool, using=DEFAULT_DB_ALI
                 enqueue(same_site(url, response["Location"]), False, page)
             if status == 200 and "html" in response.get("Content-Type", ""):
                 body = response.content.decode(response.charset or "utf-8", "replace")
+                if inspect is not None:
+                    inspect(page, body)
                 for raw, by_htmx in links(body):
                     enqueue(same_site(url, raw), by_htmx, page)
     result.writes = [(page or "(between pages)", sql) for page, sql in recorder.writes]

@@ -1,7 +1,8 @@
 """Every demo log-in clicks through the demo city: from its home page it follows every link
 (a few hundred pages each, LUOSHI_CRAWL_LIMIT per role, default 300), and no page may answer
-5xx or write a row. Reading a page must never change the ledger: a GET that writes is a bug
-even when the page looks right.
+5xx, write a row, or show a string of the project's message catalogue untranslated when
+asked for in Chinese (the admin included). Reading a page must never change the ledger: a
+GET that writes is a bug even when the page looks right.
 
 The demo city is loaded once for the module (the demo loader plus one run of the worker's
 jobs, as `make demo` does, so report cycles and reminders exist) inside a transaction that is
@@ -27,6 +28,7 @@ from django.urls import path
 from luoshi.org.models import Person
 
 from .crawl import crawl, written_table
+from .untranslated import untranslated
 
 ROLES = ("admin", "supervisor", "leader", "unitadmin", "reporter")
 
@@ -57,7 +59,9 @@ def demo_city(django_db_setup, django_db_blocker):
 
 
 @pytest.mark.parametrize("username", ROLES)
-def test_every_page_a_role_can_reach_opens_without_5xx_or_writes(demo_city, db, username):
+def test_every_page_a_role_can_reach_opens_in_chinese_without_5xx_or_writes(
+    demo_city, db, username
+):
     person = Person.objects.get(username=username)
     client = Client(raise_request_exception=False)  # a 500 is counted, not raised
     # Logged in before the crawl records anything: login's own session and last_login writes
@@ -66,14 +70,24 @@ def test_every_page_a_role_can_reach_opens_without_5xx_or_writes(demo_city, db, 
     # The Django admin is part of the product for staff: the menu links it, and starting there
     # too keeps it crawled should that link move.
     start = ("/", "/admin/") if person.is_staff else ("/",)
+    english: dict[str, str] = {}  # msgid -> the first page showing it untranslated
+    logins = frozenset(Person.objects.values_list("username", flat=True))
+
+    def in_chinese(page: str, html: str) -> None:
+        for msgid in untranslated(html, ignore=logins):
+            english.setdefault(msgid, page)
+
     began = time.monotonic()
-    result = crawl(client, start, limit=_limit(), admin=person.is_staff)
+    # The pages are asked for in Chinese, as a browser set to zh-hans would.
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    result = crawl(client, start, limit=_limit(), admin=person.is_staff, inspect=in_chinese)
     took = time.monotonic() - began
     statuses = Counter(status for _page, status, _s in result.pages)
     summary = (
         f"{username}: {len(result.pages)} pages in {took:.1f}s, "
         f"statuses {dict(sorted(statuses.items()))}, "
-        f"{len(result.broken)} answered 5xx, {len(result.writes)} writes"
+        f"{len(result.broken)} answered 5xx, {len(result.writes)} writes, "
+        f"{len(english)} catalogue strings untranslated"
     )
     print(summary)
     problems = [
@@ -84,6 +98,7 @@ def test_every_page_a_role_can_reach_opens_without_5xx_or_writes(demo_city, db, 
     problems += [
         f"write {username} GET {page}: {sql}" for page, sql in dict.fromkeys(result.writes)
     ]
+    problems += [f"english {username} GET {page}: {msgid!r}" for msgid, page in english.items()]
     assert not problems, summary + "\n" + "\n".join(problems)
     # A crawl that opened next to nothing (a login that stopped working, a home page without
     # links) would pass without having looked at anything.

@@ -12,6 +12,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone, translation
 from playwright.sync_api import expect
 
@@ -78,7 +79,7 @@ def _log_out(page) -> None:
 
 def _log_in(page, username: str) -> None:
     login_through_form(page, username, PASSWORD)
-    expect(page).to_have_url(re.compile(r"^https?://[^/]+/$"))  # the ledger
+    expect(page).to_have_url(re.compile(r"^https?://[^/]+/$"))  # the home (工作台)
 
 
 def _review_queue_entry(page, url: str):
@@ -208,7 +209,7 @@ def test_report_fill_return_fix_accept_on_a_phone(browser_page, orgtree):  # noq
     expect(page.locator(f"#to-review a[href='{url}']")).to_have_count(0)
 
     # --- the ledger shows it: search for the task, then its page ----------------------------------
-    _go(page, "/")
+    _go(page, reverse("ledger:task_list"))
     search = page.locator("#id_q")
     search.fill(TITLE)
     search.press("Enter")  # filled text sends no key events; Enter submits through htmx

@@ -48,3 +48,18 @@ def test_the_cycle_page_lists_only_what_the_reader_may_see(orgtree, cycle, clien
     client.force_login(orgtree.supervisor)
     page = client.get(f"/reports/cycles/{cycle.pk}/").content.decode()
     assert all(t in page for t in ("乙一任务", "甲一任务", "乙局牵头甲领导"))
+
+
+def test_one_units_missing_reports_the_desk_links_to(orgtree, cycle, client):
+    """The desk's 未报 count of a unit opens the cycle page on that unit's rows only, still
+    within the reader's scope."""
+    client.force_login(orgtree.supervisor)
+    page = client.get(f"/reports/cycles/{cycle.pk}/?unit={orgtree.b1.pk}").content.decode()
+    assert "乙一任务" in page and "甲一任务" not in page and "乙局牵头甲领导" not in page
+    assert "显示全部单位" in page or "Show every unit" in page
+    client.force_login(orgtree.reporter_a)  # out of scope: nothing of B1 shows
+    page = client.get(f"/reports/cycles/{cycle.pk}/?unit={orgtree.b1.pk}").content.decode()
+    assert "乙一任务" not in page
+    # A bad value is ignored, not an error.
+    client.force_login(orgtree.supervisor)
+    assert client.get(f"/reports/cycles/{cycle.pk}/?unit=x{'9' * 30}").status_code == 200

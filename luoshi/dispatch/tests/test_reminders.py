@@ -106,3 +106,16 @@ def test_reminder_emails_go_out_once_even_when_delivery_runs_twice(orgtree, slot
     deliver_due()
     assert [m.to for m in mail.outbox] == [["reporter@example.gov.cn"]]
     assert "提醒任务" in mail.outbox[0].subject
+
+
+def test_no_email_is_queued_for_someone_without_an_address(orgtree, slot, settings):
+    """Only the channels that can reach a person: a reporter without an e-mail address gets
+    the inbox message and no e-mail that could only fail."""
+    settings.LUOSHI_REMINDER_CHANNELS = ("inbox", "email")
+    orgtree.reporter_a.email = ""
+    orgtree.reporter_a.save(update_fields=["email"])
+    send_reminders(at(2026, 10, 9, 17))
+    channels = set(
+        Message.objects.filter(recipient=orgtree.reporter_a).values_list("channel", flat=True)
+    )
+    assert channels == {"inbox"}

@@ -75,6 +75,15 @@ CATALOGUE: tuple[str, ...] = (
     gettext_noop("several people are named “%(name)s”: map it to one"),
     gettext_noop("unknown person “%(name)s”: map it to an existing person or create it"),
     gettext_noop("no unit exists to own the plan"),
+    gettext_noop(
+        "“%(name)s” stands for several units and none of them is in the tree: left out (map it, "
+        "or create those units first)"
+    ),
+    gettext_noop(
+        "“%(name)s” stands for several units and none of them is in the tree: the task has no "
+        "responsible unit (map it, or create those units first)"
+    ),
+    gettext_noop("the unit chosen as parent for “%(name)s” no longer exists"),
     gettext_noop("the file is empty"),
     gettext_noop("not an .xlsx workbook (nor .xls or .ods)"),
     gettext_noop("not an .xlsx workbook: %(kind)s"),

@@ -182,6 +182,7 @@ class ParsedSheet:
     warnings: list[RowError]
     columns: dict[str, str]  # field -> header text
     extra_columns: list[str] = field(default_factory=list)
+    filed_by: str = ""  # the unit a "填报单位:…" line above the header names
 
 
 # --- text ----------------------------------------------------------------------------------
@@ -791,6 +792,24 @@ def find_year(rows: list[list[object]]) -> int | None:
     return None
 
 
+_FILED_BY = re.compile(
+    r"(?:填报单位|报送单位|单位名称)\s*(?:[(（]盖章[)）])?\s*[:：]\s*(?P<name>.+?)\s*(?:(?:填报|报送|制表)(?:时间|日期|人)|$)"
+)
+
+
+def filed_by(rows: list[list[object]], header_row: int) -> str:
+    """The unit named by a "填报单位:市交通运输局    填报时间:…" line above the header."""
+    for row in rows[:header_row]:
+        for value in row:
+            text = cell_text(value)
+            m = _FILED_BY.search(text) if text else None
+            if m:
+                name = re.split(r"\s{2,}|（盖章）|\(盖章\)", m["name"].strip())[0].strip()
+                if name and not set(name) <= set("_ -—"):
+                    return name
+    return ""
+
+
 def _title(rows: list[list[object]], header_row: int) -> str:
     for row in rows[:header_row]:
         for value in row:
@@ -1068,6 +1087,7 @@ def parse_sheet(
         warnings=state.warnings,
         columns={name: state.cols.header[cols[0]] for name, cols in state.cols.by_field.items()},
         extra_columns=[state.cols.header[c] for c in state.cols.extra],
+        filed_by=filed_by(filled, hr),
     )
     _build(state, parsed, state.entries(start))
     parsed.errors = [e for _, _, e in sorted(state.errors, key=lambda x: (x[0], x[1]))]

@@ -30,6 +30,7 @@ from luoshi.core.errors import OutOfScope, RuleViolation
 from luoshi.core.importing import ImportFailed
 from luoshi.core.xlsx import WorkbookError
 from luoshi.org import services as org_services
+from luoshi.org.access import visible_units
 from luoshi.org.models import Person, Unit
 from luoshi.org.scope import scope_for
 from luoshi.org.services import split_name_title
@@ -40,6 +41,7 @@ from ..dates import Message
 from ..exporter import ONGOING
 from ..models import Assignment, Category, ImportBatch, Milestone, Plan, Task, TaskStatus
 from ..services import TASK_FIELDS, create_plan, task_snapshot, unit_lists_of
+from . import errorbook, names
 from .parse import ParsedTask, RowError, parse_workbook
 
 # --- reasons: English message templates (messages.py lists them for gettext) ---------------
@@ -51,6 +53,15 @@ UNKNOWN_UNIT = "unknown unit “%(name)s”: map it to an existing unit or creat
 SEVERAL_PEOPLE = "several people are named “%(name)s”: map it to one"
 UNKNOWN_PERSON = "unknown person “%(name)s”: map it to an existing person or create it"
 NO_OWNER_UNIT = "no unit exists to own the plan"
+COLLECTIVE_NONE = (
+    "“%(name)s” stands for several units and none of them is in the tree: left out (map it, "
+    "or create those units first)"
+)
+COLLECTIVE_ONLY = (
+    "“%(name)s” stands for several units and none of them is in the tree: the task has no "
+    "responsible unit (map it, or create those units first)"
+)
+UNKNOWN_PARENT = "the unit chosen as parent for “%(name)s” no longer exists"
 
 # luoshi.core.xlsx's WorkbookError says why in English only; its wordings, read back into
 # templates so they can be translated. A wording not listed here is shown as it is.
@@ -81,6 +92,9 @@ TEMPLATES: tuple[str, ...] = (
     SEVERAL_PEOPLE,
     UNKNOWN_PERSON,
     NO_OWNER_UNIT,
+    COLLECTIVE_NONE,
+    COLLECTIVE_ONLY,
+    UNKNOWN_PARENT,
     *WORKBOOK_TEMPLATES,
     *WORKBOOK_KINDS,
 )
@@ -114,6 +128,12 @@ class Options:
     unit_map: dict[str, int] = field(default_factory=dict)  # name in file -> Unit id
     person_map: dict[str, int] = field(default_factory=dict)  # name in file -> Person id
     filename: str = ""  # the file's name: a .csv is read as CSV, anything else as a workbook
+    # The owner unit by name when `owner_unit` is not given (the command's --owner-unit, else
+    # the workbook's 填报单位 line): an existing unit, or (create_missing) one created.
+    owner_name: str = ""
+    # Names chosen on the mapping page to be created: unit name -> parent unit id, and people.
+    create_units: dict[str, int] = field(default_factory=dict)
+    create_people: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -127,6 +147,14 @@ class Report(importing.Report):
     # The header of every column the importer does not map, kept as the tasks' extra fields:
     # shown by the dry run so that a misread header is seen before the commit.
     extra_columns: list[str] = field(default_factory=list)
+    # Collective names (各区县交通运输局) and the units each stands for, assigned as several.
+    collective: dict[str, list[str]] = field(default_factory=dict)
+    # Each unit the commit creates -> the parent it goes under (a name; new ones too).
+    created_under: dict[str, str] = field(default_factory=dict)
+    owner_unit: str = ""  # the plan's owner unit (a name); created when owner_created
+    owner_created: bool = False
+    # Unknown names to map or create: their count, not errors on the page ("N 个名称待确认").
+    pending: dict[str, list[str]] = field(default_factory=dict)
 
     # The command line's --json object (issue #2's contract).
     SUMMARY: ClassVar[tuple[str, ...]] = (
@@ -146,6 +174,12 @@ class Report(importing.Report):
         out = super().summary()
         if self.extra_columns:
             out["extra_columns"] = list(self.extra_columns)
+        if self.collective:
+            out["collective"] = {k: list(v) for k, v in self.collective.items()}
+        if self.created_under:
+            out["created_under"] = dict(self.created_under)
+        if self.owner_created:
+            out["owner_unit"] = {"name": self.owner_unit, "created": True}
         return out
 
 
@@ -203,13 +237,37 @@ def workbook_reason(text: str) -> Message | str:
 # --- resolution ---------------------------------------------------------------------------
 
 
-class _Resolver:
-    """Finds the units and people a workbook names, in two queries."""
+def unit_rows(queryset=None) -> list[names.UnitRow]:
+    """Units as the pure name rules see them: one query."""
+    qs = Unit.objects.all() if queryset is None else queryset
+    return [
+        names.UnitRow(i, n, sn or "", k, p, pk or "")
+        for i, n, sn, k, p, pk in qs.order_by("path").values_list(
+            "id", "name", "short_name", "kind", "path", "parent__kind"
+        )
+    ]
 
-    def __init__(self, tasks: list[ParsedTask], opts: Options):
+
+class _Resolver:
+    """Finds the units and people a workbook names, in two queries (a third, the tree, when
+    the workbook uses collective names such as 各区县交通运输局)."""
+
+    def __init__(self, tasks: list[ParsedTask], opts: Options, owner_path: str = ""):
         self.opts = opts
         self.ambiguous_units: set[str] = set()
         unit_names = {n for t in tasks for n in [*t.responsible_units, *t.cooperating_units]}
+        # Collective names stand for several units, never for one unit of that name.
+        self.collective: dict[str, list[names.UnitRow]] = {}
+        specs = {
+            n: spec
+            for n in unit_names
+            if n not in opts.unit_map and (spec := names.collective(n)) is not None
+        }
+        if specs:
+            tree = unit_rows()
+            for n, spec in specs.items():
+                self.collective[n] = names.members_of(spec, tree, owner_path)
+            unit_names -= set(specs)
         self.units: dict[str, Unit | None] = {}
         mapped = {u.pk: u for u in Unit.objects.filter(pk__in=opts.unit_map.values())}
         by_name: dict[str, list[Unit]] = defaultdict(list)
@@ -345,34 +403,80 @@ def analyse(data: bytes, opts: Options, *, actor) -> tuple[Report, dict]:
     report.rows = len(rows)
     report.categories = len(categories)
 
-    resolver = _Resolver([r.parsed for r in rows], opts)
     owner_unit = (plan.owner_unit if plan else None) or opts.owner_unit
+    owner_new = ""  # the owner unit's name when the commit creates it
+    if owner_unit is None:
+        owner_name = opts.owner_name or next((p.filed_by for p in parsed if p.filed_by), "")
+        if owner_name:
+            owner_unit = (
+                Unit.objects.filter(Q(name=owner_name) | Q(short_name=owner_name))
+                .order_by("depth", "path")
+                .first()
+            )
+            if owner_unit is None and opts.create_missing:
+                owner_new = owner_name
+        if owner_unit is None and not owner_new:
+            owner_unit = Unit.objects.filter(parent=None).order_by("path").first()
+    root = Unit.objects.filter(parent=None).order_by("path").first() if owner_new else None
+    report.owner_unit = owner_new or (owner_unit.name if owner_unit else "")
+    report.owner_created = bool(owner_new)
+    if owner_new and root is not None:
+        report.created_under[owner_new] = root.name
+    resolver = _Resolver(
+        [r.parsed for r in rows],
+        opts,
+        owner_unit.path if owner_unit else (root.path if root else ""),
+    )
+    report.collective = {
+        n: [u.name for u in members] for n, members in sorted(resolver.collective.items())
+    }
+    to_create = set(opts.create_units)
     missing_units: dict[str, None] = {}
     missing_people: dict[str, None] = {}
     error_rows: set[tuple[str, int]] = {(e["sheet"], e["row"]) for e in report.errors}
 
-    def refuse(t: ParsedTask, col: str, name: str, template: str) -> None:
-        """A name the row cannot use as it stands: ambiguous, or unknown (unless created)."""
+    def refuse(t: ParsedTask, col: str, name: str, template: str, pending=False) -> None:
+        """A name the row cannot use as it stands: ambiguous, or unknown (unless created).
+        An unknown name is `pending`: to map or create, counted apart on the page."""
         message = Message(template, {"name": name})
-        report.errors.append(_err(t.row, _column(parsed, t.sheet, col), name, message, t.sheet))
+        problem = _err(t.row, _column(parsed, t.sheet, col), name, message, t.sheet)
+        if pending:
+            problem["pending"] = True
+        report.errors.append(problem)
         error_rows.add((t.sheet, t.row))
 
     for r in rows:
         t = r.parsed
         unit_ids = {}
-        for col, names in (
+        for col, unit_names in (
             ("responsible_units", t.responsible_units),
             ("cooperating_units", t.cooperating_units),
         ):
             ids = []
-            for name in names:
+            for name in unit_names:
+                if name in resolver.collective:
+                    members = resolver.collective[name]
+                    ids += [u.id for u in members if u.id not in ids]
+                    if not members and col == "responsible_units" and len(unit_names) == 1:
+                        refuse(t, col, name, COLLECTIVE_ONLY)
+                    elif not members:
+                        report.warnings.append(
+                            _err(
+                                t.row,
+                                _column(parsed, t.sheet, col),
+                                name,
+                                Message(COLLECTIVE_NONE, {"name": name}),
+                                t.sheet,
+                            )
+                        )
+                    continue
                 unit = resolver.unit(name)
                 if name in resolver.ambiguous_units:
                     refuse(t, col, name, SEVERAL_UNITS)
                 elif unit is None:
                     missing_units[name] = None
-                    if not opts.create_missing:
-                        refuse(t, col, name, UNKNOWN_UNIT)
+                    if not (opts.create_missing or name in to_create):
+                        refuse(t, col, name, UNKNOWN_UNIT, pending=True)
                 ids.append(unit.pk if unit else f"new:{name}")
             unit_ids[col] = ids
         first_unit = resolver.unit(t.responsible_units[0]) if t.responsible_units else None
@@ -389,8 +493,8 @@ def analyse(data: bytes, opts: Options, *, actor) -> tuple[Report, dict]:
                 refuse(t, col, name, SEVERAL_PEOPLE)
             elif person is None:
                 missing_people[name] = None
-                if not opts.create_missing:
-                    refuse(t, col, name, UNKNOWN_PERSON)
+                if not (opts.create_missing or name in opts.create_people):
+                    refuse(t, col, name, UNKNOWN_PERSON, pending=True)
             people[col] = person.pk if person else f"new:{name}"
         r.values = {
             "category": r.category,
@@ -432,6 +536,16 @@ def analyse(data: bytes, opts: Options, *, actor) -> tuple[Report, dict]:
     report.unknown = {"units": list(missing_units), "people": list(missing_people)}
     if opts.create_missing:
         report.created = {"units": list(missing_units), "people": list(missing_people)}
+    else:
+        report.created = {
+            "units": [n for n in missing_units if n in to_create],
+            "people": [n for n in missing_people if n in opts.create_people],
+        }
+    report.pending = {
+        "units": [n for n in missing_units if n not in report.created["units"]],
+        "people": [n for n in missing_people if n not in report.created["people"]],
+    }
+    parents = _placements(report, opts, owner_unit, owner_new, root)
 
     _compare(plan, rows)
     for r in rows:
@@ -446,6 +560,14 @@ def analyse(data: bytes, opts: Options, *, actor) -> tuple[Report, dict]:
     for r in rows:
         p = r.parsed
         report.outcome(p.row, r.outcome, title=p.title, no=p.no, sheet=p.sheet, changed=r.changed)
+        report.outcomes[-1]["read"] = _reading(p, resolver, report, opts)
+    # A row held back only by names to confirm reads "to confirm" on the page, not "error".
+    by_row: dict[tuple[str, int], list[bool]] = defaultdict(list)
+    for e in report.errors:
+        by_row[(e["sheet"], e["row"])].append(bool(e.get("pending")))
+    for o in report.outcomes:
+        flags = by_row.get((o["sheet"], o["row"])) or by_row.get(("", o["row"]))
+        o["pending"] = o["outcome"] == "error" and bool(flags) and all(flags)
     if plan is not None:
         keys = {r.key for r in rows}
         report.not_in_file = [
@@ -460,8 +582,82 @@ def analyse(data: bytes, opts: Options, *, actor) -> tuple[Report, dict]:
         "year": year,
         "numbering": _numbering(parsed),
         "owner_unit": owner_unit,
+        "owner_new": owner_new,
+        "root": root,
+        "parents": parents,
     }
     return report, state
+
+
+def _placements(report: Report, opts: Options, owner_unit, owner_new: str, root) -> dict:
+    """Where each unit the commit creates goes: the parent chosen on the mapping page, else a
+    unit of the tree the name starts with (章丘区交通运输局 under 章丘区), else the owner unit.
+    Returns name -> parent (a Unit id, or "new:<name>" for the owner unit the commit creates);
+    report.created_under states each parent by name."""
+    if not report.created["units"]:
+        return {}
+    chosen = {
+        u.pk: u
+        for u in Unit.objects.filter(
+            pk__in=[opts.create_units[n] for n in report.created["units"] if n in opts.create_units]
+        )
+    }
+    tree = unit_rows()
+    default = None
+    if owner_unit is not None:
+        default = names.UnitRow(
+            owner_unit.pk, owner_unit.name, kind=owner_unit.kind, path=owner_unit.path
+        )
+    elif owner_new:
+        default = names.UnitRow(0, owner_new, path="new.")
+        tree.append(default)
+    out: dict[str, object] = {}
+    for name in report.created["units"]:
+        parent_id = opts.create_units.get(name)
+        if parent_id is not None:
+            parent = chosen.get(parent_id)
+            if parent is None:
+                report.errors.append(_err(0, "", name, Message(UNKNOWN_PARENT, {"name": name})))
+                continue
+            out[name], report.created_under[name] = parent.pk, parent.name
+            continue
+        parent_row = names.placement(name, tree, default)
+        if parent_row is None:
+            out[name] = None
+            report.created_under[name] = ""
+        elif parent_row.id == 0:
+            out[name], report.created_under[name] = f"new:{owner_new}", owner_new
+        else:
+            out[name], report.created_under[name] = parent_row.id, parent_row.name
+    return out
+
+
+def _reading(t: ParsedTask, resolver: _Resolver, report: Report, opts: Options) -> dict:
+    """How the row's deadline and units were read, for the preview: the cell's text and what
+    it became. Unit "how": matched (by name or short name), mapped (on the mapping page),
+    collective (stands for several), new (created under `parent`) or pending (to confirm)."""
+    units = []
+    for role, unit_names in (
+        ("responsible", t.responsible_units),
+        ("cooperating", t.cooperating_units),
+    ):
+        for name in unit_names:
+            entry = {"name": name, "role": role, "as": [], "how": "pending", "parent": ""}
+            if name in resolver.collective:
+                entry["how"] = "collective"
+                entry["as"] = [u.name for u in resolver.collective[name]]
+            elif (unit := resolver.unit(name)) is not None:
+                entry["how"] = "mapped" if name in opts.unit_map else "matched"
+                entry["as"] = [unit.name]
+            elif name in report.created["units"]:
+                entry["how"] = "new"
+                entry["parent"] = report.created_under.get(name, "")
+            units.append(entry)
+    value = t.deadline.isoformat() if t.deadline else ("ongoing" if t.ongoing else "")
+    return {
+        "deadline": {"text": t.deadline_text, "value": value},
+        "units": units,
+    }
 
 
 def _deadline_text(t: ParsedTask) -> str:
@@ -556,12 +752,12 @@ def _write(report: Report, state: dict, opts: Options, *, actor) -> None:
     plan: Plan | None = state["plan"]
     owner_unit = state["owner_unit"]
     entries: list[audit.Entry] = []
+    if plan is None and owner_unit is None and state.get("owner_new"):
+        owner_unit = org_services.create_unit(state["owner_new"], state["root"], actor=actor)
     if plan is None:
         if owner_unit is None:
-            owner_unit = Unit.objects.filter(parent=None).order_by("path").first()
-            if owner_unit is None:
-                report.errors.append(_err(0, "", "", Message(NO_OWNER_UNIT)))
-                raise ImportFailed(report)
+            report.errors.append(_err(0, "", "", Message(NO_OWNER_UNIT)))
+            raise ImportFailed(report)
         plan = create_plan(
             actor=actor,
             name=opts.plan_name,
@@ -573,9 +769,14 @@ def _write(report: Report, state: dict, opts: Options, *, actor) -> None:
     # Units and people the workbook names and the database lacks (only with create_missing).
     new_units = {}
     if report.created["units"]:
-        for u in org_services.create_units(
-            [{"name": n, "parent": owner_unit} for n in report.created["units"]], actor=actor
-        ):
+        parents = state["parents"]
+        by_id = Unit.objects.in_bulk([p for p in parents.values() if isinstance(p, int)])
+        specs = []
+        for n in report.created["units"]:
+            parent = parents.get(n)
+            parent = owner_unit if isinstance(parent, str) or parent is None else by_id[parent]
+            specs.append({"name": n, "parent": parent, "kind": names.guess_kind(n)})
+        for u in org_services.create_units(specs, actor=actor):
             new_units[f"new:{u.name}"] = u.pk
     new_people = {}
     if report.created["people"]:
@@ -704,8 +905,8 @@ def _bulk_update(updates: list[tuple[Task, dict]]) -> None:
     by_names: dict[tuple[str, ...], list[Task]] = defaultdict(list)
     for t, f in updates:
         by_names[tuple(sorted(f))].append(t)
-    for names, objs in by_names.items():
-        Task.objects.bulk_update(objs, names, batch_size=500)
+    for fields, objs in by_names.items():
+        Task.objects.bulk_update(objs, fields, batch_size=500)
     objs = [t for t, _ in updates]
     # Re-import bumps versions so that an edit form opened before the import is refused.
     Task.objects.filter(pk__in=[t.pk for t in objs]).update(version=F("version") + 1)
@@ -864,6 +1065,8 @@ def batch_options(batch: ImportBatch, *, create_missing: bool = False) -> Option
         unit_map={k: int(v) for k, v in mapping.get("units", {}).items()},
         person_map={k: int(v) for k, v in mapping.get("people", {}).items()},
         filename=batch.filename,
+        create_units={k: int(v) for k, v in mapping.get("create_units", {}).items()},
+        create_people=list(mapping.get("create_people", [])),
     )
 
 
@@ -880,7 +1083,11 @@ def preview_import(batch: ImportBatch, *, actor, create_missing: bool = False) -
 def map_import_names(batch: ImportBatch, mapping: dict, *, actor) -> ImportBatch:
     """Map more of the file's unknown names to existing units and people, keeping the names
     mapped before: {"units": {name in file: unit id}, "people": {name in file: person id}}.
-    The caller has found the ids within the actor's scope. Nothing new, nothing written."""
+    Names may instead be marked to be created by the commit: {"create_units": {name: parent
+    unit id}, "create_people": [names]} (the bulk "create all under …" of the mapping page);
+    a name mapped is no longer to be created, and the other way round. The caller has found
+    the ids within the actor's scope and checked that it manages the parents. Nothing is
+    created here: the commit creates the units and people, all or nothing."""
     _require_open(actor, batch)
     before = batch.mapping or {}
     after = {
@@ -890,6 +1097,24 @@ def map_import_names(batch: ImportBatch, mapping: dict, *, actor) -> ImportBatch
         }
         for kind in ("units", "people")
     }
+    creating = {
+        **before.get("create_units", {}),
+        **{str(k): int(v) for k, v in (mapping.get("create_units") or {}).items()},
+    }
+    for name in mapping.get("units") or {}:
+        creating.pop(str(name), None)
+    for name in creating:
+        after["units"].pop(name, None)
+    people = list(
+        dict.fromkeys([*before.get("create_people", []), *(mapping.get("create_people") or [])])
+    )
+    people = [n for n in people if n not in (mapping.get("people") or {})]
+    for name in people:
+        after["people"].pop(name, None)
+    if creating:
+        after["create_units"] = creating
+    if people:
+        after["create_people"] = people
     changes = audit.diff(before, after)
     if changes:
         ImportBatch.objects.filter(pk=batch.pk).update(mapping=after)
@@ -931,3 +1156,36 @@ def confirm_import(batch: ImportBatch, *, actor, create_missing: bool = False) -
     )
     batch.status, batch.plan, batch.report = ImportBatch.Status.COMMITTED, plan, summary
     return report
+
+
+def error_workbook(batch: ImportBatch, *, actor, create_missing: bool = False) -> bytes:
+    """The batch's workbook with the preview's faulty cells marked and commented (unknown names
+    too, in another colour): to hand back to the unit that sent it. Writes nothing."""
+    report = preview_import(batch, actor=actor, create_missing=create_missing)
+    data = uploads.read(batch.stored_as)
+    marked, _count = errorbook.mark(data, batch.filename, report.errors + report.warnings)
+    return marked
+
+
+def manageable_plans(actor):
+    """The plans an import may go into: those the actor manages (supervisors over the owner
+    unit, administrators), newest first."""
+    scope = scope_for(actor)
+    plans = Plan.objects.select_related("owner_unit").order_by("-year", "name")
+    if scope.is_admin:
+        return plans
+    q = Q(pk__in=[])
+    for path in scope.supervise:
+        q |= Q(owner_unit__path__startswith=path)
+    return plans.filter(q)
+
+
+def suggestions(actor, pending_units: list[str], *, limit: int = 3) -> dict[str, list]:
+    """Near matches among the units the actor sees, for each unknown unit name: name ->
+    [(unit id, unit name, score)]. Two queries whatever the number of names."""
+    if not pending_units:
+        return {}
+    finder = names.Suggester(unit_rows(visible_units(actor)))
+    return {
+        n: [(u.id, u.name, s) for u, s in finder.suggest(n, limit=limit)] for n in pending_units
+    }

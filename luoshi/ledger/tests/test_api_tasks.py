@@ -113,6 +113,7 @@ def test_reporter_cannot_change_tasks(orgtree, plan):
     task = services.create_task(
         plan, actor=system_actor(), title="任务", responsible_units=[orgtree.a1]
     )
+    services.deploy_plan(plan, actor=system_actor())  # the reporter reads it, may not change it
     client = APIClient()
     client.force_authenticate(orgtree.reporter_a)
     resp = client.patch(f"/api/tasks/{task.pk}/", {"title": "x", "version": 1}, format="json")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
@@ -43,7 +44,6 @@ NEW_UNITS = [
     "市交通运输执法支队",
     "市交通运输局行政审批处",
     "历城区交通运输局",
-    "各区县交通运输局",
     "章丘区交通运输局",
 ]
 NEW_PEOPLE = ["张建国", "李红梅", "刘志强", "王磊", "赵敏", "孙涛", "陈晨", "周洁"]
@@ -81,8 +81,9 @@ def test_supervisor_imports_searches_opens_and_exports(browser_page, orgtree):  
     expect(page.locator("#import-summary .fs-4").first).to_have_text("7")  # rows read
     for no, title in TASKS:
         expect(rows.filter(has_text=title).locator("td").nth(1)).to_have_text(no)
-    expect(page.locator("#count-errors")).not_to_have_text("0")
-    expect(page.locator("#import-errors")).to_contain_text("章丘区交通运输局")
+    # Unknown names are names to confirm (issue #8), not errors.
+    expect(page.locator("#count-pending")).not_to_have_text("0")
+    expect(page.locator("#pending-units")).to_contain_text("章丘区交通运输局")
     expect(page.locator("#import-confirm")).to_be_disabled()
     _shot(page, "1-preview-unknown-names")
 
@@ -108,7 +109,7 @@ def test_supervisor_imports_searches_opens_and_exports(browser_page, orgtree):  
     assert db_tasks == TASKS
 
     # --- the ledger: search is live (htmx), then open the task ---------------------------------
-    page.goto("/")
+    page.goto(reverse("ledger:task_list"))
     table = page.locator("#ledger-table")
     expect(_ledger_rows(page)).to_have_count(7)
     _shot(page, "3-ledger")
@@ -153,7 +154,7 @@ def test_supervisor_imports_searches_opens_and_exports(browser_page, orgtree):  
     _shot(page, "5-task")
 
     # --- export the plan ---------------------------------------------------------------------
-    page.goto(f"/?plan={plan.pk}")
+    page.goto(f"{reverse('ledger:task_list')}?plan={plan.pk}")
     expect(_ledger_rows(page)).to_have_count(7)
     export = page.locator("#export-link")
     expect(export).to_have_attribute("href", f"/export/?plan={plan.pk}")
@@ -187,7 +188,7 @@ def test_supervisor_imports_searches_opens_and_exports(browser_page, orgtree):  
 
     # --- the ledger on a phone --------------------------------------------------------------------
     page.set_viewport_size(PHONE)
-    page.goto(f"/?plan={plan.pk}")
+    page.goto(f"{reverse('ledger:task_list')}?plan={plan.pk}")
     expect(_ledger_rows(page)).to_have_count(7)
     expect(page.locator("#ledger-table thead")).to_be_hidden()  # rows become cards
     expect(page.locator(".navbar-toggler")).to_be_visible()

@@ -106,6 +106,7 @@ def test_task_page_shows_fields_subtasks_milestones_history(orgtree, plan, clien
         title="父任务（改）",
         lead_leader=orgtree.leader_a,
     )
+    services.deploy_plan(plan, actor=system_actor())  # a lead leader reads deployed plans only
     client.force_login(orgtree.leader_a)
     body = client.get(f"/tasks/{parent.pk}/").content.decode()
     for text in ("父任务（改）", "子任务", "过半", "2026-12-31", "甲局一处"):
@@ -123,6 +124,7 @@ def test_delete_needs_manage_rights(orgtree, plan, client):
     services.create_task(
         plan, actor=system_actor(), parent=task, title="子", responsible_units=[orgtree.a1]
     )
+    services.deploy_plan(plan, actor=system_actor())  # the reporter reads it, may not delete it
     client.force_login(orgtree.reporter_a)
     assert client.post(f"/tasks/{task.pk}/delete/", {"version": 1}).status_code == 403
     client.force_login(orgtree.supervisor)

@@ -77,3 +77,15 @@ def test_exported_file_reimports_unchanged(orgtree, tmp_path):
     )
     assert report.errors == []
     assert (report.new, report.changed, report.unchanged) == (0, 0, 7)
+
+
+def test_the_export_says_statuses_and_lights_in_the_words_of_the_pages():
+    """One vocabulary: the export's 状态 and 亮灯 cells read as the pages show them in zh-hans
+    (未启动, not 未开始 on paper and 未启动 on screen)."""
+    from django.utils import translation
+
+    from luoshi.ledger.exporter import STATUS_ZH
+    from luoshi.ledger.models import TaskStatus
+
+    with translation.override("zh-hans"):
+        assert {k: str(TaskStatus(k).label) for k in STATUS_ZH} == dict(STATUS_ZH)

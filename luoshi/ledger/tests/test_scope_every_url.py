@@ -8,7 +8,7 @@ import io
 
 import openpyxl
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 
 from luoshi.core.actors import system_actor
@@ -18,6 +18,8 @@ from luoshi.ledger.models import Assignment, ImportBatch, Milestone, Task
 # name -> which of B's objects fills the pattern's kwargs ("list" needs none).
 SCOPE_TABLE = {
     # pages
+    "desk:home": "list",
+    "desk:urge": "cycle",  # POST only; the unit is in the form
     "ledger:task_list": "list",
     "ledger:my_tasks": "list",
     "ledger:plan_list": "list",
@@ -36,9 +38,12 @@ SCOPE_TABLE = {
     "ledger:task_create": "plan",
     "ledger:import_preview": "batch",
     "ledger:import_confirm": "batch",
+    "ledger:import_errors": "batch",
     "org:unit_list": "list",
     "org:unit_detail": "unit",
     "org:people_list": "list",
+    "org:activation_list": "list",
+    "org:activate": "public",  # the link's token is the check: tested in org/tests
     # API
     "api-root": "public",
     "openapi": "public",
@@ -352,11 +357,11 @@ def _text(resp) -> str:
 def test_reporter_of_a_cannot_fetch_b_through_query_parameters(orgtree, b_world, client):
     client.force_login(orgtree.reporter_a)
     for url in [
-        f"/?plan={b_world['plan'].pk}",
-        f"/?unit={orgtree.b.pk}",
+        f"{reverse('ledger:task_list')}?plan={b_world['plan'].pk}",
+        f"{reverse('ledger:task_list')}?unit={orgtree.b.pk}",
         f"/api/tasks/?plan={b_world['plan'].pk}",
         f"/api/milestones/?task={b_world['task'].pk}",
-        "/?q=乙局",
+        f"{reverse('ledger:task_list')}?q=乙局",
         "/api/tasks/?q=乙局",
         f"/export/?plan={b_world['plan'].pk}",
     ]:
@@ -447,7 +452,7 @@ def test_anonymous_gets_nothing(b_world, client):
 def test_supervisor_and_b_reporter_do_see_b(orgtree, b_world, client):
     for person in (orgtree.supervisor, orgtree.reporter_b):
         client.force_login(person)
-        assert "乙局机密任务" in client.get("/").content.decode()
+        assert "乙局机密任务" in client.get(reverse("ledger:task_list")).content.decode()
         assert client.get(f"/tasks/{b_world['task'].pk}/").status_code == 200
         assert client.get("/api/tasks/").json()["count"] == 1
 
@@ -491,3 +496,167 @@ def test_supervisor_and_b_reporter_do_see_b_supervision(orgtree, b_world, client
             assert resp.status_code == 200, (person.username, url, resp.status_code)
             assert secret in _text(resp), (person.username, url, secret)
     assert w["light"].light == "red" and w["signal"].kind == "warned_late"
+
+
+# --- drafts stay drafts ----------------------------------------------------------------------
+# A plan not yet deployed, and its tasks, are read only by its owner unit's managers (unit
+# admins over it), the supervisors over it and administrators (ledger.access._drafts_q). The
+# draft below is owned by 乙局, but its task names 甲局一处 as responsible, 乙局一处 as
+# cooperating, 甲领导 as lead leader and 甲填报 as owner: each of them would read it once
+# deployed, none of them before.
+
+DRAFT_SECRETS = ["丙草稿计划", "丙草稿任务", "丙草稿节点", "丙草稿类别"]
+# Who must not see the draft: a reporter (whose unit is responsible and who owns the task), the
+# task's lead leader, a unit admin of another unit (甲局, over the responsible unit) and a
+# reporter of the cooperating unit under the owner unit.
+DRAFT_BLIND = ("reporter_a", "leader_a", "unitadmin_a", "reporter_b")
+# Who sees it: the owner unit's manager (unit admin of 乙局), the supervisor, the administrator.
+DRAFT_READERS = ("unitadmin_b", "supervisor", "admin")
+
+
+@pytest.fixture
+def draft_world(orgtree):
+    from luoshi.org import services as org
+    from luoshi.org.models import Role
+    from luoshi.supervision import services as supervision
+
+    [orgtree.unitadmin_b] = org.create_people(
+        [
+            {
+                "username": "unitadmin_b",
+                "full_name": "乙管理",
+                "unit": orgtree.b,
+                "password": "test-pass-123",
+                "roles": [Role.UNIT_ADMIN],
+                "role_unit": orgtree.b,
+            }
+        ],
+        actor=system_actor(),
+    )
+    plan = services.create_plan(
+        actor=system_actor(), name="丙草稿计划", year=2026, owner_unit=orgtree.b
+    )
+    category = services.create_category(plan, actor=system_actor(), name="丙草稿类别")
+    task = services.create_task(
+        plan,
+        actor=system_actor(),
+        title="丙草稿任务",
+        category=category,
+        responsible_units=[orgtree.a1],
+        cooperating_units=[orgtree.b1],
+        lead_leader=orgtree.leader_a,
+        owner=orgtree.reporter_a,
+        deadline=dt.date(2026, 1, 31),  # overdue: every overdue list must still leave it out
+    )
+    milestone = services.create_milestone(
+        task, actor=system_actor(), date="2026-01-15", name="丙草稿节点"
+    )
+    # Supervision computes lights for every task: its lists must not leak the draft's either.
+    supervision.recompute_lights(actor=system_actor(), today=dt.date(2026, 3, 2))
+    assert plan.status == "draft"
+    return {
+        "plan": plan,
+        "task": task,
+        "milestone": milestone,
+        "category": category,
+        "assignment": Assignment.objects.get(task=task, unit=orgtree.a1),
+    }
+
+
+def _draft_urls(world) -> list[tuple[str, str]]:
+    """(name, URL) of every GET route that lists, exports, or takes one of the draft's
+    objects; and the list URLs again with the draft named in their query parameters."""
+    from django.urls import reverse
+
+    urls = []
+    for name, route, _ in walk(get_resolver()):
+        if name is None or name.startswith("admin:"):
+            continue
+        kind = SCOPE_TABLE[name]
+        if kind in ("list", "export") or kind in world:
+            url = _url_for(route, kind, world)
+            assert resolve(url).url_name == name.rsplit(":", 1)[-1], (name, url)
+            urls.append((name, url))
+    plan, task = world["plan"].pk, world["task"].pk
+    for query in (f"?plan={plan}", "?q=丙草稿", "?status=open&overdue=true", f"?parent={task}"):
+        urls.append(("ledger:task_list", reverse("ledger:task_list") + query))
+        urls.append(("task-list", "/api/tasks/" + query))
+    urls += [
+        ("ledger:export", f"{reverse('ledger:export')}?plan={plan}"),
+        ("milestone-list", f"/api/milestones/?task={task}"),
+        ("milestone-list", f"/api/milestones/?plan={plan}"),
+        ("category-list", f"/api/categories/?plan={plan}"),
+        ("assignment-list", f"/api/assignments/?task={task}"),
+        ("light-list", f"/api/lights/?plan={plan}"),
+    ]
+    return urls
+
+
+@pytest.mark.parametrize("role", DRAFT_BLIND)
+def test_a_draft_plan_is_unseen_by_every_other_role(orgtree, draft_world, client, role):
+    client.force_login(getattr(orgtree, role))
+    client.raise_request_exception = False
+    failures = []
+    urls = _draft_urls(draft_world)
+    for name, url in urls:
+        resp = client.get(url)
+        if resp.status_code in (403, 404, 405):
+            continue
+        if resp.status_code != 200:
+            failures.append(f"GET {url} ({name}) answered {resp.status_code}")
+            continue
+        leaked = [s for s in DRAFT_SECRETS if s in _text(resp)]
+        if leaked:
+            failures.append(f"GET {url} ({name}) shows {leaked}")
+    assert not failures, f"{role}:\n" + "\n".join(failures)
+    assert len(urls) > 40
+    # Its own pages answer as for a task that does not exist.
+    for url in (
+        f"/tasks/{draft_world['task'].pk}/",
+        f"/plans/{draft_world['plan'].pk}/",
+        f"/api/tasks/{draft_world['task'].pk}/",
+        f"/api/plans/{draft_world['plan'].pk}/",
+    ):
+        assert client.get(url).status_code == 404, (role, url)
+
+
+@pytest.mark.parametrize("role", DRAFT_READERS)
+def test_a_draft_plan_is_seen_by_its_managers_and_supervisors(orgtree, draft_world, client, role):
+    from django.urls import reverse
+
+    client.force_login(getattr(orgtree, role))
+    task, plan = draft_world["task"].pk, draft_world["plan"].pk
+    shown = {
+        reverse("ledger:task_list"): "丙草稿任务",
+        reverse("ledger:task_list") + "?q=丙草稿": "丙草稿任务",
+        reverse("ledger:plan_list"): "丙草稿计划",
+        reverse("ledger:plan_detail", args=[plan]): "丙草稿类别",
+        reverse("ledger:task_detail", args=[task]): "丙草稿节点",
+        reverse("ledger:export"): "丙草稿任务",
+        f"{reverse('ledger:export')}?plan={plan}": "丙草稿节点",
+        "/api/tasks/": "丙草稿任务",
+        f"/api/tasks/{task}/": "丙草稿节点",
+        "/api/plans/": "丙草稿计划",
+        f"/api/plans/{plan}/": "丙草稿计划",
+        f"/api/milestones/?task={task}": "丙草稿节点",
+        f"/api/categories/?plan={plan}": "丙草稿类别",
+    }
+    for url, secret in shown.items():
+        resp = client.get(url)
+        assert resp.status_code == 200, (role, url, resp.status_code)
+        assert secret in _text(resp), (role, url, secret)
+    # The plan page says who else sees it (no one else, until deployed).
+    page = client.get(reverse("ledger:plan_detail", args=[plan])).content.decode()
+    assert 'id="draft-note"' in page
+
+
+def test_once_deployed_the_draft_is_everyones_in_scope(orgtree, draft_world, client):
+    """The other side: the blind roles do read it after deployment, so their not seeing it
+    before is the draft rule, not some other scope rule."""
+    services.deploy_plan(draft_world["plan"], actor=system_actor())
+    task = draft_world["task"].pk
+    for role in DRAFT_BLIND:
+        client.force_login(getattr(orgtree, role))
+        resp = client.get(f"/tasks/{task}/")
+        assert resp.status_code == 200 and "丙草稿任务" in resp.content.decode(), role
+        assert "丙草稿任务" in _text(client.get(f"/api/tasks/{task}/")), role

@@ -27,6 +27,9 @@ class LightSerializer(serializers.ModelSerializer):
     task_no = serializers.CharField(source="task.no", read_only=True)
     plan = serializers.IntegerField(source="task.plan_id", read_only=True)
     reasons = ReasonSerializer(many=True)
+    as_of = serializers.DateField(
+        source="current_as_of", read_only=True, help_text="The day the light was last confirmed."
+    )
 
     class Meta:
         model = TaskLight

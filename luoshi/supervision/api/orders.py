@@ -131,7 +131,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             orders_for(self.request.user)
             .select_related("unit")
             .prefetch_related(
-                Prefetch("tasks", queryset=Task.objects.order_by("plan_id", "sort_key")),
+                Prefetch(
+                    "tasks",
+                    queryset=ledger_access.tasks_for(self.request.user).order_by(
+                        "plan_id", "sort_key"
+                    ),
+                ),
                 Prefetch("steps", queryset=OrderStep.objects.select_related("actor")),
             )
             .order_by("-year", "-number")

@@ -18,7 +18,7 @@ from luoshi.core import audit
 from luoshi.core.calendar import current_calendar
 from luoshi.core.errors import OutOfScope, RuleViolation, StaleVersion
 from luoshi.core.versioning import save_versioned
-from luoshi.ledger.models import Assignment, Task
+from luoshi.ledger.models import Assignment, Plan, Task
 from luoshi.notify.services import notify
 from luoshi.org.models import Person, Role, RoleGrant, Unit, ancestor_paths
 from luoshi.org.scope import scope_for
@@ -243,6 +243,14 @@ def issue_order(
             "task_id", flat=True
         )
     )
+    drafts = [t for t in tasks if t.plan.status == Plan.Status.DRAFT]
+    if drafts:
+        # The unit cannot see a plan before it is deployed (ledger.access), nor answer for it.
+        raise RuleViolation(
+            _("Task %(task)s is in a plan not yet deployed: deploy the plan first.")
+            % {"task": drafts[0]},
+            field="tasks",
+        )
     strangers = [t for t in tasks if t.pk not in assigned]
     if strangers:
         raise RuleViolation(

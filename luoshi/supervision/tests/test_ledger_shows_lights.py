@@ -7,6 +7,7 @@ import io
 import openpyxl
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -44,11 +45,11 @@ def plan(orgtree):
 
 def test_the_ledger_page_filters_on_the_light(orgtree, plan, client):
     client.force_login(orgtree.supervisor)
-    red = client.get("/?light=red")
+    red = client.get(reverse("ledger:task_list") + "?light=red")
     assert sorted(t.title for t in red.context["page"]) == ["又一逾期", "逾期任务"]
     html = red.content.decode()
     assert "bg-danger" in html and "完成时限2026-02-10" in html  # the reasons as the title
-    both = client.get("/?light=red&light=yellow").context["page"]
+    both = client.get(reverse("ledger:task_list") + "?light=red&light=yellow").context["page"]
     assert sorted(t.title for t in both) == ["又一逾期", "节点逾期", "逾期任务"]
     task = Task.objects.get(title="节点逾期")
     page = client.get(f"/tasks/{task.pk}/").content.decode()

@@ -14,7 +14,8 @@ from luoshi.core.actors import system_actor
 from luoshi.core.models import AuditRecord
 from luoshi.ledger import services as ledger
 from luoshi.supervision import services
-from luoshi.supervision.models import LightChange, TaskLight
+from luoshi.supervision.access import with_current_as_of
+from luoshi.supervision.models import LightChange, LightPass, TaskLight
 
 D = dt.date
 
@@ -97,8 +98,19 @@ def test_a_day_that_moves_a_light_writes_one_change(plan):
     assert (change.was, change.now, change.on) == ("yellow", "red", D(2026, 3, 4))
     moved = TaskLight.objects.get(task__title="节点逾期")
     assert (moved.light, moved.since, moved.as_of) == ("red", D(2026, 3, 4), D(2026, 3, 4))
-    kept = TaskLight.objects.get(task__title="逾期任务")
+    kept = TaskLight.objects.get(task__title="逾期任务")  # still red, 8 more days late
     assert (kept.since, kept.as_of) == (D(2026, 2, 24), D(2026, 3, 4))
+    # A light the pass found unchanged is not rewritten; the pass says it is current.
+    done = with_current_as_of(TaskLight.objects.filter(task__title="按期完成")).get()
+    assert (done.since, done.as_of, done.current_as_of) == (
+        D(2026, 2, 24),
+        D(2026, 2, 24),
+        D(2026, 3, 4),
+    )
+    assert list(LightPass.objects.order_by("on").values_list("plan", "on")) == [
+        (None, D(2026, 2, 24)),
+        (None, D(2026, 3, 4)),
+    ]
 
 
 def test_each_run_is_audited(plan):

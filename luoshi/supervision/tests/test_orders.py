@@ -128,6 +128,17 @@ def test_a_refused_issue_takes_no_number(orgtree, world):
     assert issue(orgtree, world).number == 1
 
 
+def test_no_order_about_a_task_of_a_plan_not_yet_deployed(orgtree, world):
+    """A unit cannot see a draft plan (ledger.access), so it cannot be ordered about it."""
+    actor = system_actor()
+    draft = ledger.create_plan(actor=actor, name="未部署计划", year=2026, owner_unit=orgtree.office)
+    task = ledger.create_task(draft, actor=actor, title="草稿任务", responsible_units=[orgtree.a1])
+    with pytest.raises(RuleViolation, match="尚未部署|not yet deployed") as exc:
+        issue(orgtree, world, tasks=[task])
+    assert exc.value.field == "tasks"
+    assert counter(2026) in (None, 0)
+
+
 # --- issue -----------------------------------------------------------------------------------
 
 

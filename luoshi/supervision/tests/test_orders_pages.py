@@ -113,7 +113,8 @@ def test_an_order_on_a_shared_task_is_read_not_answered_by_the_cooperating_unit(
     )
     c = login(orgtree.reporter_b)  # B1 cooperates on t2, so it sees the order on it
     html = c.get(reverse("supervision:order_detail", args=[shared.pk])).content.decode()
-    assert world.t1.title in html and world.t2.title in html
+    # ... and only the tasks of it B1 may see: t1 is A1's alone (scope holds on every page).
+    assert world.t2.title in html and world.t1.title not in html
     assert 'id="order-respond"' not in html
     url = reverse("supervision:order_respond", args=[shared.pk])
     assert c.post(url, {"version": 1, "response": "x"}).status_code == 403

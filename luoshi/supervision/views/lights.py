@@ -11,7 +11,7 @@ HISTORY_SHOWN = 12
 
 
 def task_panel(request, task) -> str:
-    stored = TaskLight.objects.filter(task=task).first()
+    stored = access.with_current_as_of(TaskLight.objects.filter(task=task)).first()
     changes = list(access.changes_for(request.user, task.pk)[: HISTORY_SHOWN + 1])
     if stored is None and not changes:
         return ""

@@ -140,8 +140,9 @@ def _order(request, pk) -> Order:
     return get_object_or_404(qs, pk=pk)
 
 
-def _tasks(order: Order):
-    return order.tasks.select_related("plan").order_by("plan_id", "sort_key")
+def _tasks(request, order: Order):
+    visible = ledger_access.tasks_for(request.user).values("pk")
+    return order.tasks.filter(pk__in=visible).select_related("plan").order_by("plan_id", "sort_key")
 
 
 def _is_overdue(order: Order, today) -> bool:
@@ -165,7 +166,7 @@ def _render_detail(
         "supervision/order_detail.html",
         {
             "order": order,
-            "tasks": _tasks(order),
+            "tasks": _tasks(request, order),
             "steps": order.steps.select_related("actor"),
             "overdue": _is_overdue(order, today),
             "respond_form": respond_form if order.status in services.AWAITING else None,
@@ -349,7 +350,7 @@ def order_print(request, pk):
         "supervision/order_print.html",
         {
             "order": order,
-            "tasks": _tasks(order),
+            "tasks": _tasks(request, order),
             "returns": order.steps.filter(kind=OrderStep.Kind.RETURNED).select_related("actor"),
         },
     )

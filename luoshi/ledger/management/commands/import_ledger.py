@@ -16,7 +16,11 @@ class Command(BaseCommand):
         parser.add_argument("file", help="the .xlsx workbook")
         parser.add_argument("--plan", required=True, help="plan name (created if new)")
         parser.add_argument("--year", type=int, help="the plan's year when the title lacks it")
-        parser.add_argument("--owner-unit", help="name of the unit that owns a new plan")
+        parser.add_argument(
+            "--owner-unit",
+            help="name of the unit that owns a new plan (default: the workbook's 填报单位 line); "
+            "with --create-missing it is created when the database lacks it",
+        )
         parser.add_argument(
             "--create-missing",
             action="store_true",
@@ -34,12 +38,15 @@ class Command(BaseCommand):
         owner = None
         if o["owner_unit"]:
             owner = Unit.objects.filter(name=o["owner_unit"]).first()
-            if owner is None:
-                raise CommandError(f"no unit named {o['owner_unit']!r}")
+            if owner is None and not o["create_missing"]:
+                raise CommandError(
+                    f"no unit named {o['owner_unit']!r} (add --create-missing to create it)"
+                )
         opts = Options(
             plan_name=o["plan"],
             year=o["year"],
             owner_unit=owner,
+            owner_name="" if owner else (o["owner_unit"] or ""),
             create_missing=o["create_missing"],
             filename=path.name,
         )
@@ -74,6 +81,12 @@ class Command(BaseCommand):
                     f"{e.get('message') or e['reason']}"
                 )
             )
+        if report.owner_unit:
+            w(f"  owner unit: {report.owner_unit}" + (" (created)" if report.owner_created else ""))
+        for name, members in report.collective.items():
+            w(f"  {name} stands for: {', '.join(members) or '(no unit in the tree: left out)'}")
+        for name, parent in report.created_under.items():
+            w(f"  new unit {name} under {parent or '(top level)'}")
         for kind in ("units", "people"):
             if report.created[kind]:
                 w(f"  created {kind}: {', '.join(report.created[kind])}")

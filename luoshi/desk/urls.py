@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "desk"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("desk/cycles/<int:pk>/urge/", views.urge, name="urge"),
+]
