@@ -666,7 +666,6 @@ def record_progress(
     return task
 
 
-
 def record_lights(rows: Iterable[tuple[int, str, str]], *, actor) -> int:
     """Show the lights a later stage (supervision) computed on the ledger: `rows` are
     (task_id, light, reasons_text). Only the two denormalised columns are written, in batches;
