@@ -807,10 +807,10 @@ class QueryCounter:
 
 class Breakdown:
     """Where a run's time goes: timing wrappers on the set-based writes recompute_lights makes
-    per chunk (`core.bulk.insert_rows` / `update_rows`, by table; the ledger's two light
-    columns go through `ledger.services.record_lights` → `update_rows(Task)`), set for the run
-    and removed after it; the app's code is unchanged. The rest is reading the chunks and
-    computing the lights."""
+    per chunk (`core.bulk.insert_rows` / `update_rows` / `upsert_rows`, by table; the ledger's
+    shown lights go through `ledger.services.record_lights` → `upsert_rows(ShownLight)`), set
+    for the run and removed after it; the app's code is unchanged. The rest is reading the
+    chunks and computing the lights."""
 
     def __init__(self):
         from luoshi.core import bulk
@@ -820,7 +820,11 @@ class Breakdown:
         self.saved: list = []
 
     def __enter__(self):
-        for name, verb in (("insert_rows", "insert"), ("update_rows", "update")):
+        for name, verb in (
+            ("insert_rows", "insert"),
+            ("update_rows", "update"),
+            ("upsert_rows", "upsert"),
+        ):
             orig = getattr(self.bulk, name)
             self.saved.append((name, orig))
             setattr(self.bulk, name, self._timed(orig, verb))
@@ -1024,4 +1028,4 @@ def code_fingerprint() -> dict:
 def _unlit() -> int:
     from luoshi.ledger.models import Task
 
-    return Task.objects.filter(light="").count()
+    return Task.objects.filter(shown_light__isnull=True).count()

@@ -3,9 +3,11 @@ from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from luoshi.assessment import api as assessment_api
 from luoshi.dispatch import api as dispatch_api
 from luoshi.ledger import api as ledger_api
 from luoshi.org import api as org_api
+from luoshi.rollup import api as rollup_api
 from luoshi.supervision import api as supervision_api
 
 # No format-suffix routes (/api/tasks/1/history.json/): the API speaks JSON only, and the
@@ -27,10 +29,12 @@ router.register("assignments", ledger_api.AssignmentViewSet, basename="assignmen
 router.register("slots", dispatch_api.SlotViewSet, basename="slot")
 router.register("reports", dispatch_api.ReportViewSet, basename="report")
 supervision_api.register(router)
+assessment_api.register(router)
 
 urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("token/", obtain_auth_token, name="token"),
     *supervision_api.urlpatterns,
+    *rollup_api.urlpatterns,
     path("", include(router.urls)),
 ]

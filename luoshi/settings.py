@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "luoshi.ledger",
     "luoshi.dispatch",
     "luoshi.supervision",
+    "luoshi.rollup",
+    "luoshi.assessment",
     "luoshi.desk",
     "luoshi.demo",
 ]

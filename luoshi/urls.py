@@ -10,6 +10,8 @@ urlpatterns = [
     path("reports/", include("luoshi.dispatch.urls")),
     path("inbox/", include("luoshi.notify.urls")),
     path("supervision/", include("luoshi.supervision.urls")),
+    path("rollup/", include("luoshi.rollup.urls")),
+    path("assessment/", include("luoshi.assessment.urls")),
     path("api/", include("luoshi.api_urls")),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -5,7 +5,7 @@ Django's `bulk_create` builds a model instance per row and `bulk_update` a `CASE
 field per row, resolved as expressions: at 100,000 rows that is a minute of Python for a
 second of database work (docs/benchmarks.md, "Lights recomputed"). These write the rows as they
 are: on SQLite one prepared statement run by `executemany`; on PostgreSQL `COPY` (into the
-table, or into a temporary table that one `UPDATE … FROM` joins).
+table, or into a temporary table that one `UPDATE … FROM` or `INSERT … ON CONFLICT` joins).
 
 They are a mechanism, like `core.versioning.save_versioned`: only services call them (an
 architecture test holds that), inside the service's transaction, with its audit record. They
@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from django.db import connection, models
 from django.utils import timezone
 
-__all__ = ["JsonText", "insert_rows", "update_rows"]
+__all__ = ["JsonText", "insert_rows", "update_rows", "upsert_rows"]
 
 
 class JsonText(str):
@@ -172,4 +172,44 @@ def update_rows(model, fields: Sequence[str], rows: Iterable[Sequence]) -> int:
         # executemany takes (values…, pk): rotate the key to the end.
         sql = f"UPDATE {table} SET {sets} WHERE {pk} = ?"  # noqa: S608 - names from _meta
         raw.executemany(sql, ((*r[1:], r[0]) for r in data))
+    return len(rows)
+
+
+def upsert_rows(model, fields: Sequence[str], rows: Iterable[Sequence]) -> int:
+    """Insert `rows`, or where a row with the same primary key exists set the other fields:
+    each row is (pk, *values in the order of `fields[1:]`), `fields[0]` naming the primary key
+    (an attname such as "task_id" for a one-to-one key). Columns not named take their default
+    on insert and stay as they are on update. Returns the number of rows given."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    if model._meta.pk.attname != fields[0]:
+        raise ValueError(f"{model.__name__}: the first field must be the primary key")
+    q = connection.ops.quote_name
+    table = q(model._meta.db_table)
+    default_cols, default_vals = _defaults(model, fields)
+    cols = [q(c) for c in _columns(model, fields)]
+    all_cols = ", ".join([*cols, *(q(c) for c in default_cols)])
+    sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols[1:])
+    conflict = f"ON CONFLICT ({cols[0]}) DO UPDATE SET {sets}"
+    data = _prepared(rows, _converters(model, fields), default_vals)
+    connection.ensure_connection()
+    raw = connection.connection
+    if connection.vendor == "postgresql":
+        tmp = q(f"_bulk_{model._meta.db_table}")
+        with raw.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {tmp}")
+            shape = f"SELECT {all_cols} FROM {table}"  # noqa: S608 - names from _meta
+            cur.execute(f"CREATE TEMPORARY TABLE {tmp} AS {shape} WITH NO DATA")
+            with cur.copy(f"COPY {tmp} ({all_cols}) FROM STDIN") as copy:
+                for row in data:
+                    copy.write_row(row)
+            cur.execute(
+                f"INSERT INTO {table} ({all_cols}) SELECT {all_cols} FROM {tmp} {conflict}"  # noqa: S608
+            )
+            cur.execute(f"DROP TABLE {tmp}")
+    else:
+        marks = ", ".join("?" * (len(fields) + len(default_cols)))
+        sql = f"INSERT INTO {table} ({all_cols}) VALUES ({marks}) {conflict}"  # noqa: S608
+        raw.executemany(sql, data)
     return len(rows)

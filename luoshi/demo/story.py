@@ -597,7 +597,7 @@ class Story:
             for qs in candidates:
                 task = (
                     qs.exclude(pk__in=self.pick.used)
-                    .filter(light__in=due_process.APPEALABLE)
+                    .filter(shown_light__light__in=due_process.APPEALABLE)
                     .order_by("plan_id", "sort_key")
                     .first()
                 )
@@ -1087,7 +1087,7 @@ def supervision(
         "extensions": Extension.objects.count(),
         "appeals": Appeal.objects.count(),
         "signals": Signal.objects.count(),
-        "red": Task.objects.filter(light=light_rules.RED).count(),
+        "red": Task.objects.filter(shown_light__light=light_rules.RED).count(),
     }
 
 

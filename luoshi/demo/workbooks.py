@@ -192,3 +192,54 @@ def scale_ledger(
             row += 1
     wb.close()
     return buf.getvalue()
+
+
+# The seed's education bureau (计划完工中小学校30所、开工新建改扩建中小学校及幼儿园80所；截至8月底
+# 已完工23所、已开工72所): per district, what each must finish and start, and what it has.
+EDUCATION_ROWS = {
+    "中小学校建设（完工）": [(6, 5), (5, 4), (6, 5), (4, 3), (5, 4), (4, 2)],
+    "中小学校及幼儿园新建改扩建（开工）": [
+        (15, 14),
+        (14, 13),
+        (16, 14),
+        (12, 11),
+        (12, 11),
+        (11, 9),
+    ],
+}
+
+
+def education_ledger(owners: dict[str, str], year: int = 2026) -> bytes:
+    """The education bureau's 为民办实事 list: targets, measures and actuals by district, in
+    two sections, as a bureau reports them (目标值 / 计量单位 / 实际完成值); `owners` names
+    each district's 责任人."""
+    header = [
+        "序号",
+        "项目名称",
+        "责任单位",
+        "责任人",
+        "完成时限",
+        "目标值",
+        "计量单位",
+        "实际完成值",
+    ]
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    ws = wb.add_worksheet("项目清单")
+    ws.merge_range(0, 0, 0, len(header) - 1, f"{year}年市教育局为民办实事项目清单")
+    ws.write_row(1, 0, header)
+    row, no = 2, 0
+    for c, (section, figures) in enumerate(EDUCATION_ROWS.items()):
+        ws.merge_range(row, 0, row, len(header) - 1, f"{cn_number(c + 1)}、{section}")
+        row += 1
+        verb = "完工" if "完工" in section else "开工"
+        for district, (target, actual) in zip(DISTRICTS, figures, strict=True):
+            no += 1
+            title = f"{district}中小学校{verb}项目"
+            deadline = f"{year}-12-31" if verb == "完工" else f"{year}-10-31"
+            owner = owners.get(district, "")
+            values = [str(no), title, district, owner, deadline, target, "所", actual]
+            ws.write_row(row, 0, values)
+            row += 1
+    wb.close()
+    return buf.getvalue()

@@ -103,6 +103,7 @@ def get_task(person, pk) -> Task:
                 "lead_leader",
                 "owner",
                 "primary_unit",
+                "shown_light",
             )
             .get(pk=pk)
         )

@@ -18,7 +18,7 @@ from luoshi.org.models import Person, Unit
 from . import access, rules, services
 from .filters import MilestoneFilter, TaskFilter
 from .history import present, task_history
-from .models import TASK_FIELDS, Assignment, Category, Milestone, Plan, Task
+from .models import TASK_FIELDS, Assignment, Category, Milestone, Plan, Task, TaskLightChoice
 
 
 class ScopedRelated(serializers.PrimaryKeyRelatedField):
@@ -106,6 +106,12 @@ class TaskSerializer(serializers.ModelSerializer):
     overdue = serializers.SerializerMethodField(
         help_text="Past the deadline and neither done nor cancelled (逾期)."
     )
+    light = serializers.ChoiceField(
+        choices=[("", "no light yet"), *TaskLightChoice.choices],
+        read_only=True,
+        help_text="The light supervision last computed (亮灯); empty before the first pass.",
+    )
+    light_reasons = serializers.CharField(read_only=True, help_text="Its reasons, in words.")
 
     class Meta:
         model = Task
@@ -126,7 +132,7 @@ class TaskSerializer(serializers.ModelSerializer):
             "updated_at",
             "version",
         ]
-        read_only_fields = ["last_update", "light", "light_reasons", "created_at", "updated_at"]
+        read_only_fields = ["last_update", "created_at", "updated_at"]
         extra_kwargs = {"version": {"required": False}}
 
     def get_overdue(self, task) -> bool:
@@ -281,7 +287,7 @@ class TaskViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return (
             access.tasks_for(self.request.user)
-            .select_related("lead_leader", "owner")
+            .select_related("lead_leader", "owner", "shown_light")
             .prefetch_related(
                 Prefetch("assignments", queryset=Assignment.objects.order_by("role", "position")),
                 "milestones",

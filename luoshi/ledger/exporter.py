@@ -163,7 +163,7 @@ def export_plans(plans: QuerySet[Plan], tasks: QuerySet[Task]) -> bytes:
         ws = wb.add_worksheet(_sheet_name(plan.name, used))
         plan_tasks = list(
             tasks.filter(plan=plan)
-            .select_related("category", "lead_leader", "owner")
+            .select_related("category", "lead_leader", "owner", "shown_light")
             .order_by("sort_key")
         )
         ids = [t.pk for t in plan_tasks]

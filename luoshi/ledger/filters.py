@@ -50,7 +50,9 @@ class TaskFilter(df.FilterSet):
     # ?overdue=true: past the deadline and neither done nor cancelled (rules.is_overdue).
     overdue = df.BooleanFilter(method="filter_overdue", label=_("overdue"))
     # ?light=red&light=yellow: any of them.
-    light = df.MultipleChoiceFilter(choices=TaskLightChoice.choices, label=_("light"))
+    light = df.MultipleChoiceFilter(
+        field_name="shown_light__light", choices=TaskLightChoice.choices, label=_("light")
+    )
     parent = df.NumberFilter(field_name="parent_id", label=_("parent task"))
     top_level = df.BooleanFilter(
         field_name="parent", lookup_expr="isnull", label=_("top-level only")

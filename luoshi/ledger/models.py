@@ -146,8 +146,13 @@ class Task(Versioned):
     """The unit of accountability. `key` identifies it within its plan across re-imports
     (the No., or category|No. when numbering restarts per category)."""
 
+    # Not indexed on its own: every index below that starts with the plan serves it.
     plan = models.ForeignKey(
-        Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="tasks"
+        Plan,
+        verbose_name=_("plan"),
+        on_delete=models.CASCADE,
+        related_name="tasks",
+        db_index=False,
     )
     category = models.ForeignKey(
         Category,
@@ -179,7 +184,8 @@ class Task(Versioned):
         on_delete=models.SET_NULL,
         related_name="led_tasks",
     )
-    # Denormalised first responsible unit: the ledger sorts and filters on it.
+    # Denormalised first responsible unit: the ledger sorts and filters on it (task_unit_idx
+    # serves both, so no index of its own).
     primary_unit = models.ForeignKey(
         Unit,
         verbose_name=_("responsible unit"),
@@ -187,6 +193,7 @@ class Task(Versioned):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -232,18 +239,6 @@ class Task(Versioned):
     source_ref = models.CharField(_("source reference"), max_length=200, blank=True)
     source_date = models.DateField(_("hand-off date"), null=True, blank=True)
     extra = models.JSONField(_("extra columns"), default=dict, blank=True)
-    # Computed state, written only by services.record_lights (no version bump, no audit per task).
-    # Not indexed: the daily pass rewrites it on a third of the tasks, and an index on it would
-    # make each such UPDATE touch all of the table's indexes (on PostgreSQL no HOT update); six
-    # values select poorly anyway, so lists filter it alongside the plan and scope conditions.
-    light = models.CharField(
-        _("light"),
-        max_length=12,
-        blank=True,
-        default="",
-        choices=TaskLightChoice.choices,
-    )
-    light_reasons = models.TextField(_("light reasons"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -258,13 +253,63 @@ class Task(Versioned):
             models.Index(fields=["plan", "deadline", "sort_key"], name="task_plan_deadline_idx"),
             models.Index(fields=["status", "deadline"], name="task_status_idx"),
             models.Index(fields=["primary_unit", "sort_key"], name="task_unit_idx"),
-            models.Index(fields=["lead_leader"], name="task_leader_idx"),
-            models.Index(fields=["owner"], name="task_owner_idx"),
             models.Index(fields=["key_task", "sort_key"], name="task_key_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.no} {self.title}"
+
+    # The light a later stage computed (see ShownLight). Lists read it with
+    # select_related("shown_light"); a task without one has no light yet.
+    def _shown(self):
+        try:
+            return self.shown_light
+        except ShownLight.DoesNotExist:
+            return None
+
+    @property
+    def light(self) -> str:
+        shown = self._shown()
+        return shown.light if shown else ""
+
+    @property
+    def light_reasons(self) -> str:
+        shown = self._shown()
+        return shown.reasons if shown else ""
+
+    def get_light_display(self) -> str:
+        shown = self._shown()
+        return shown.get_light_display() if shown else ""
+
+
+class ShownLight(models.Model):
+    """A task's light as the supervision stage last computed it, kept by the ledger so that it
+    filters, shows and exports lights without importing supervision. Written only by
+    services.record_lights (computed state: no version, no audit record per task; the pass
+    records one for its run).
+
+    Its own narrow table rather than two columns of the task: the daily pass rewrites the
+    lights of a third of a city's tasks, and rewriting the wide task row (with its indexes) cost
+    ten times the rest of the pass on PostgreSQL (docs/benchmarks.md, "Lights recomputed")."""
+
+    task = models.OneToOneField(
+        Task,
+        verbose_name=_("task"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="shown_light",
+    )
+    light = models.CharField(
+        _("light"), max_length=12, choices=TaskLightChoice.choices, db_index=True
+    )
+    reasons = models.TextField(_("light reasons"), blank=True)
+
+    class Meta:
+        verbose_name = _("light shown on the ledger")
+        verbose_name_plural = _("lights shown on the ledger")
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.light}"
 
 
 class Assignment(models.Model):

@@ -20,7 +20,16 @@ from luoshi.org.scope import scope_for
 
 from . import rules
 from .access import can_acknowledge, can_assign_owner, require_manage_plan
-from .models import TASK_FIELDS, Assignment, Category, Milestone, Plan, Task, TaskStatus
+from .models import (
+    TASK_FIELDS,
+    Assignment,
+    Category,
+    Milestone,
+    Plan,
+    ShownLight,
+    Task,
+    TaskStatus,
+)
 
 PLAN_FIELDS = ("name", "year", "owner_unit", "frequency", "description", "numbering")
 MILESTONE_FIELDS = ("date", "name", "expected_percent", "reached_on")
@@ -668,15 +677,15 @@ def record_progress(
 
 def record_lights(rows: Iterable[tuple[int, str, str]], *, actor) -> int:
     """Show the lights a later stage (supervision) computed on the ledger: `rows` are
-    (task_id, light, reasons_text). Only the two denormalised columns are written, in batches;
-    lights are computed state, so the version stays and no audit record is written per task
-    (the caller records one for its run). Administrators, supervisors and the system actor
-    only. Returns the number of tasks written."""
+    (task_id, light, reasons_text), each stored in the task's ShownLight row (made the first
+    time). Lights are computed state, so the task's version stays and no audit record is
+    written per task (the caller records one for its run). Administrators, supervisors and the
+    system actor only. Returns the number of tasks written."""
     scope = scope_for(actor)
     if not (scope.is_admin or scope.supervise):
         raise OutOfScope(_("Only supervisors and administrators record lights."))
-    # Plain rows (core.bulk): a city's daily pass writes every changed task's two columns.
-    return bulk.update_rows(Task, ("light", "light_reasons"), rows)
+    # Plain rows (core.bulk): a city's daily pass writes every changed task's light.
+    return bulk.upsert_rows(ShownLight, ("task_id", "light", "reasons"), rows)
 
 
 @transaction.atomic

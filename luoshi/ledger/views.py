@@ -79,7 +79,7 @@ def _options(choices, chosen) -> dict:
 @login_required
 def task_list(request, mine: bool = False):
     qs = access.tasks_for(request.user).select_related(
-        "plan", "category", "lead_leader", "owner", "primary_unit"
+        "plan", "category", "lead_leader", "owner", "primary_unit", "shown_light"
     )
     if mine:
         scope = scope_for(request.user)

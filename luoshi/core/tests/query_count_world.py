@@ -97,8 +97,30 @@ def build(t: SimpleNamespace, size: Size) -> World:
     _reports(t, w)
     _inbox(t, size)
     _supervision(t, size, w)
+    _assessments(t)
     w.unit = t.a1
     return w
+
+
+def _assessments(t) -> None:
+    """Every deployed plan assessed for June (the list grows with the plans), each task of the
+    main plan given a target and an actual (the roll-up's lines grow with the categories)."""
+    from luoshi.assessment import services as assessment
+    from luoshi.ledger.models import Plan, Task
+
+    for i, task in enumerate(Task.objects.filter(plan__name="重点工作").order_by("pk")):
+        task.refresh_from_db()
+        call(
+            ledger.update_task,
+            task,
+            actor=t.supervisor,
+            **_with_version(ledger.update_task, task),
+            target=10 + i,
+            actual=i,
+            measure=("所", "个")[i % 2],
+        )
+    for plan in Plan.objects.exclude(deployed_at=None).order_by("pk"):
+        assessment.compute(plan, "2026-06", actor=t.supervisor, today=dt.date(2026, 6, 30))
 
 
 def _org(t, size: Size, system) -> None:

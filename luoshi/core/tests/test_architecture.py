@@ -170,9 +170,13 @@ def fake_project(tmp_path: Path, breach: dict[str, str] | None = None) -> Path:
     for name in layers:
         _write_module(tmp_path, f"{FAKE}.{name}.models", "class Thing:\n    pass\n")
         _write_module(tmp_path, f"{FAKE}.{name}.rules", "import datetime\n")
-    for upper, lower in zip(layers, [*layers[1:], None], strict=True):
-        below = f"from {FAKE}.{lower} import models\n" if lower else ""
-        _write_module(tmp_path, f"{FAKE}.{upper}.services", below)
+    # Each stage imports the stage below; siblings in one layer ("a | b") import neither each
+    # other nor anything but the layer below.
+    groups = [_layer_names(layer) for layer in _contract(config, "stages")["layers"]]
+    for upper, lower in zip(groups, [*groups[1:], None], strict=True):
+        below = f"from {FAKE}.{lower[0]} import models\n" if lower else ""
+        for name in upper:
+            _write_module(tmp_path, f"{FAKE}.{name}.services", below)
     everything = "".join(f"import {FAKE}.{name}.services\n" for name in layers)
     for name in _contract(config, "stages").get("exhaustive_ignores", []):
         _write_module(tmp_path, f"{FAKE}.{name}", everything)

@@ -9,7 +9,7 @@ from django.db import transaction
 from luoshi.core import bulk
 from luoshi.core.actors import system_actor
 from luoshi.ledger import services as ledger
-from luoshi.ledger.models import Task
+from luoshi.ledger.models import ShownLight, Task
 from luoshi.supervision.models import LightChange, TaskLight
 
 D = dt.date
@@ -75,13 +75,13 @@ def test_updates_set_only_the_named_columns_of_the_named_rows(tasks):
     a, b, c = tasks
     with transaction.atomic():
         n = bulk.update_rows(
-            Task, ("light", "light_reasons"), [(a.pk, "red", "逾期3个工作日"), (b.pk, "green", "")]
+            Task, ("progress", "problems"), [(a.pk, "已招标", "资金未到位"), (b.pk, "已开工", "")]
         )
     assert n == 2
     rows = {t.pk: t for t in Task.objects.all()}
-    assert (rows[a.pk].light, rows[a.pk].light_reasons) == ("red", "逾期3个工作日")
-    assert (rows[b.pk].light, rows[b.pk].light_reasons) == ("green", "")
-    assert rows[c.pk].light == c.light and rows[c.pk].light_reasons == c.light_reasons
+    assert (rows[a.pk].progress, rows[a.pk].problems) == ("已招标", "资金未到位")
+    assert (rows[b.pk].progress, rows[b.pk].problems) == ("已开工", "")
+    assert (rows[c.pk].progress, rows[c.pk].problems) == (c.progress, c.problems)
     # Untouched: the title and the version (lights are computed state, not an edit).
     assert (rows[a.pk].title, rows[a.pk].version) == (a.title, a.version)
 
@@ -108,15 +108,16 @@ def test_updating_twice_in_one_transaction(tasks):
     """PostgreSQL's temporary table is dropped after each call, so a second call in the same
     transaction (the lights pass writes chunk after chunk) works."""
     with transaction.atomic():
-        for light in ("red", "yellow"):
-            bulk.update_rows(Task, ("light",), [(t.pk, light) for t in tasks])
-    assert set(Task.objects.values_list("light", flat=True)) == {"yellow"}
+        for text in ("第一次", "第二次"):
+            bulk.update_rows(Task, ("progress",), [(t.pk, text) for t in tasks])
+    assert set(Task.objects.values_list("progress", flat=True)) == {"第二次"}
 
 
 def test_nothing_to_write_runs_no_statement(tasks, django_assert_num_queries):
     with django_assert_num_queries(0):
         assert bulk.insert_rows(TaskLight, ("task_id",), []) == 0
-        assert bulk.update_rows(Task, ("light",), []) == 0
+        assert bulk.update_rows(Task, ("progress",), []) == 0
+        assert bulk.upsert_rows(ShownLight, ("task_id", "light"), []) == 0
 
 
 def test_an_unknown_field_is_refused(tasks):
@@ -126,6 +127,31 @@ def test_an_unknown_field_is_refused(tasks):
 
 def test_a_rolled_back_transaction_leaves_nothing(tasks):
     with pytest.raises(RuntimeError), transaction.atomic():
-        bulk.update_rows(Task, ("light",), [(tasks[0].pk, "red")])
+        bulk.update_rows(Task, ("progress",), [(tasks[0].pk, "回滚")])
+        bulk.upsert_rows(ShownLight, ("task_id", "light"), [(tasks[0].pk, "red")])
         raise RuntimeError
-    assert Task.objects.get(pk=tasks[0].pk).light == tasks[0].light
+    assert Task.objects.get(pk=tasks[0].pk).progress == tasks[0].progress
+    assert not ShownLight.objects.exists()
+
+
+def test_upsert_inserts_new_rows_and_updates_existing_ones(tasks):
+    """The ledger's shown lights: the first pass makes each row, later passes update it; a
+    column not named keeps its value (or takes its default on insert)."""
+    a, b, c = tasks
+    fields = ("task_id", "light", "reasons")
+    with transaction.atomic():
+        assert bulk.upsert_rows(ShownLight, fields, [(a.pk, "red", "逾期3个工作日")]) == 1
+    with transaction.atomic():
+        bulk.upsert_rows(ShownLight, fields, [(a.pk, "yellow", "临期"), (b.pk, "green", "")])
+        # twice in one transaction, as chunk after chunk of a pass
+        bulk.upsert_rows(ShownLight, ("task_id", "light"), [(b.pk, "done")])
+    rows = dict(ShownLight.objects.values_list("task_id", "light"))
+    assert rows == {a.pk: "yellow", b.pk: "done"}
+    assert ShownLight.objects.get(task=b).reasons == ""
+    assert ShownLight.objects.get(task=a).reasons == "临期"
+    assert Task.objects.get(pk=c.pk).light == ""
+
+
+def test_upsert_needs_the_primary_key_first(tasks):
+    with pytest.raises(ValueError, match="primary key"):
+        bulk.upsert_rows(ShownLight, ("light", "task_id"), [("red", tasks[0].pk)])

@@ -81,6 +81,12 @@ class Endpoint:
         return f"{url}?{q}" if q else url
 
 
+def _june(w: World) -> int:
+    from luoshi.assessment.models import Assessment
+
+    return Assessment.objects.get(plan=w.plan, period="2026-06").pk
+
+
 # Integrity signals are for supervisors (and administrators) only.
 SUPERVISORS = ("admin", "supervisor")
 
@@ -135,6 +141,11 @@ ENDPOINTS = [
     Endpoint("api:signal-list", roles=SUPERVISORS),
     Endpoint("api:signal-per-unit", roles=SUPERVISORS),
     Endpoint("api:closed-loop"),
+    # assessment and the target roll-up
+    Endpoint("assessment:list"),
+    Endpoint("assessment:detail", args=lambda w: [_june(w)]),  # scores and items
+    Endpoint("api:assessment-list"),
+    Endpoint("rollup:rollup"),
 ]
 
 # Pages without URL parameters that are not lists, and why.

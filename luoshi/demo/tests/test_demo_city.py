@@ -6,16 +6,20 @@ The loads here pin the day the story is told as of (--today), so what the superv
 has on its desk does not move with the calendar; the crawl test loads it as of the real today."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
+from luoshi.assessment import services as assessment_services
+from luoshi.assessment.models import Assessment, Score
 from luoshi.core.audit import verify_chain
 from luoshi.core.models import AuditRecord
 from luoshi.dispatch.models import Report, Slot
 from luoshi.ledger.models import Plan, Task
 from luoshi.org.models import Person, Role, RoleGrant, Unit
+from luoshi.rollup import access as rollup_access
 from luoshi.supervision import access, closed_loop, rules
 from luoshi.supervision.access import with_current_as_of
 from luoshi.supervision.models import (
@@ -50,11 +54,33 @@ def test_demo_city(db):
     )
     bureau = Plan.objects.get(name="2026年市交通运输局重点工作任务台账")
     assert bureau.tasks.count() == 151 and bureau.categories.count() == 8
-    assert Plan.objects.count() == 3
+    assert Plan.objects.count() == 4
     assert Person.objects.get(username="reporter").check_password("luoshi-demo-2026")
     assert verify_chain()[0]
-    assert len(tasks) == 151 + 40 + 20
+    assert len(tasks) == 151 + 40 + 20 + 12
     _supervision_office_after_a_few_months()
+    _targets_and_assessment()
+
+
+def _targets_and_assessment():
+    """The education list rolls up to the seed's figures; the key work is assessed, last month
+    locked (its digest intact), this month a draft."""
+    education = Plan.objects.get(name="2026年市教育局为民办实事项目清单")
+    lines = rollup_access.rollup(_person("supervisor"), education)
+    assert [(line.target, line.actual, line.rate) for line in lines] == [
+        (30, 23, Decimal("76.7")),
+        (80, 72, Decimal("90.0")),
+    ]
+    november, december = Assessment.objects.filter(plan__name="2026年市政府重点工作").order_by(
+        "period"
+    )
+    assert (november.period, november.locked) == ("2026-11", True)
+    assert assessment_services.digest(november) == november.digest
+    assert (december.period, december.locked) == ("2026-12", False)
+    scores = list(Score.objects.filter(assessment=december))
+    assert len(scores) >= 10
+    for s in scores:
+        assert s.score == sum(Decimal(str(i["points"])) for i in s.breakdown)
 
 
 def _person(username):
@@ -115,7 +141,9 @@ def _supervision_office_after_a_few_months():
     assert set(current) == {TODAY}
     assert TaskLight.objects.count() == Task.objects.count()
     key_work = set(
-        Task.objects.filter(plan__name="2026年市政府重点工作").values_list("light", flat=True)
+        Task.objects.filter(plan__name="2026年市政府重点工作").values_list(
+            "shown_light__light", flat=True
+        )
     )
     assert {rules.DONE, rules.DONE_LATE, rules.RED} <= key_work
     assert LightChange.objects.values("on").distinct().count() >= 4
@@ -172,7 +200,7 @@ def test_demo_is_deterministic_by_seed(db):
                 )
             )
             transaction.set_rollback(True)
-    assert runs[0] == runs[2] and len(runs[0]) == 211
+    assert runs[0] == runs[2] and len(runs[0]) == 223
     assert runs[1] == runs[3] and len(runs[1]) == 12
 
 

@@ -254,7 +254,11 @@ _ALIASES: dict[str, str] = {
     "key_task": ("是否重点|重点|是否重点任务|重点事项|是否为重点|key|keytask|priority"),
     "target": ("目标值|目标任务量|目标数|目标数量|计划数|任务量|年度目标值|target|targetvalue"),
     "measure": ("计量单位|measure|unitofmeasure|uom"),
-    "actual": ("完成值|实际完成值|实际值|完成量|完成数|完成数量|实际完成量|actual|actualvalue"),
+    "actual": (
+        "完成值|实际完成值|实际值|完成量|完成数|完成数量|实际完成量|实际完成|实际完成数|"
+        "实际完成数量|已完成数|已完成量|已完成数量|累计完成|累计完成值|累计完成数|累计完成量|"
+        "actual|actualvalue"
+    ),
     # % complete as a number: a cell that is not one is an error (_percent reads them). A
     # header with "%" in it (进度（%）, the export's 完成%) says its numbers are percents.
     "percent": (
@@ -335,6 +339,8 @@ _STEMS: tuple[tuple[str, str], ...] = (
     ("下步", "next_steps"),
     ("备注", "notes"),
     ("目标值", "target"),
+    ("完成值", "actual"),
+    ("已完成数", "actual"),
     ("任务名称", "title"),
     ("事项名称", "title"),
 )

@@ -126,6 +126,22 @@ SCOPE_TABLE = {
     "signal-list": "list",
     "signal-per-unit": "list",
     "closed-loop": "list",
+    # target roll-up: the plan through ledger.access.plans_for, the tasks through tasks_for
+    "rollup:rollup": "list",
+    # assessment: assessments through plans_for, scores through the unit scope
+    "assessment:list": "list",
+    "assessment:detail": "assessment",
+    "assessment:recompute": "assessment",  # POST only
+    "assessment:lock": "assessment",  # POST only
+    "assessment:adjustment_add": "assessment",  # POST only
+    "assessment:adjustment_remove": "assessment",  # POST only
+    "assessment:unit": "assessment",
+    "assessment:scheme": "plan",
+    "assessment-list": "list",
+    "assessment-detail": "assessment",
+    "assessment-lock": "assessment",
+    "rollup:plan_rollup": "plan",
+    "plan-rollup": "plan",
     "login": "public",
     "logout": "public",
     "set_language": "public",
@@ -181,6 +197,7 @@ def b_world(orgtree):
     )
     return {
         **_supervision_world(orgtree, task),
+        **_assessment_world(orgtree, plan),
         "message": message,
         "slot": slot,
         "report": report,
@@ -240,6 +257,21 @@ def _supervision_world(orgtree, task) -> dict:
     }
 
 
+def _assessment_world(orgtree, plan) -> dict:
+    """B's plan assessed this month, with a bonus item whose reason is a secret."""
+    from luoshi.assessment import services as assessment
+
+    today = timezone.localdate()
+    period = f"{today.year:04d}-{today.month:02d}"
+    item = assessment.add_adjustment(
+        plan, period, orgtree.b1, actor=orgtree.supervisor, points=2, reason="乙局考核加分理由"
+    )
+    return {
+        "assessment": assessment.compute(plan, period, actor=orgtree.supervisor, today=today),
+        "adjustment": item,
+    }
+
+
 SECRETS = [
     "乙局机密任务",
     "乙计划",
@@ -248,6 +280,7 @@ SECRETS = [
     "乙填报",
     "乙附件",
     "%PDF",
+    "乙局考核加分理由",
     # supervision
     "乙局机密问题",
     "乙局问题详情",
@@ -438,6 +471,14 @@ def test_reporter_of_a_cannot_act_on_b_through_collection_posts(orgtree, b_world
     ]:
         resp = client.post(url, data)
         assert resp.status_code in (403, 404), (url, resp.status_code)
+    # Assessing B's plan: the plan is not one A may choose.
+    plan = b_world["plan"].pk
+    resp = client.post("/assessment/", {"plan": plan, "period": "2026-06"})
+    assert resp.status_code == 400
+    resp = client.post(
+        "/api/assessments/", {"plan": plan, "period": "2026-06"}, content_type="application/json"
+    )
+    assert resp.status_code == 400
     _assert_b_supervision_unchanged(b_world)
 
 
@@ -464,6 +505,9 @@ def test_supervisor_and_b_reporter_do_see_b_supervision(orgtree, b_world, client
     shown = {
         f"/supervision/problems/{w['problem'].pk}/": "乙局问题详情",
         "/supervision/problems/": "乙局机密问题",
+        f"/assessment/{w['assessment'].pk}/": "乙局考核加分理由",
+        f"/assessment/{w['assessment'].pk}/units/{w['unit'].pk}/": "乙局考核加分理由",
+        f"/api/assessments/{w['assessment'].pk}/": "乙局考核加分理由",
         f"/supervision/orders/{w['order'].pk}/": "乙局督办要求",
         f"/supervision/orders/{w['order'].pk}/print/": "乙局督办要求",
         f"/supervision/extensions/{w['extension'].pk}/": "乙局延期理由",

@@ -35,6 +35,8 @@ class _Scoped(serializers.PrimaryKeyRelatedField):
 
 
 class OrderTaskSerializer(serializers.ModelSerializer):
+    light = serializers.CharField(read_only=True, help_text="The task's light (亮灯), or empty.")
+
     class Meta:
         model = Task
         fields = ["id", "no", "title", "deadline", "light"]
@@ -133,9 +135,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             .prefetch_related(
                 Prefetch(
                     "tasks",
-                    queryset=ledger_access.tasks_for(self.request.user).order_by(
-                        "plan_id", "sort_key"
-                    ),
+                    queryset=ledger_access.tasks_for(self.request.user)
+                    .select_related("shown_light")
+                    .order_by("plan_id", "sort_key"),
                 ),
                 Prefetch("steps", queryset=OrderStep.objects.select_related("actor")),
             )

@@ -50,8 +50,8 @@ TASK_COLUMNS = (
     "completed_on",
     "status",
     "percent",
-    "light",
-    "light_reasons",
+    "shown_light__light",
+    "shown_light__reasons",
 )
 
 

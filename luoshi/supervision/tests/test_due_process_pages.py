@@ -86,8 +86,8 @@ def test_the_panel_costs_two_queries_on_the_task_page(world):  # noqa: F811
     o, task_a, _ = world
     ask(o, task_a)
     services.appeal_light(task_a, actor=o.reporter_a, reason="已完工")
-    task = Task.objects.select_related("plan__owner_unit").get(pk=task_a.pk)
-    # As the ledger's task page hands it over: its units already loaded.
+    # As the ledger's task page hands it over: its light and units already loaded.
+    task = Task.objects.select_related("plan__owner_unit", "shown_light").get(pk=task_a.pk)
     task.resp_units = list(Assignment.objects.filter(task=task).select_related("unit"))
     task.coop_units = []
     for person in (o.reporter_a, o.leader_a, o.supervisor):

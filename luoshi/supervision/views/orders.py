@@ -142,7 +142,11 @@ def _order(request, pk) -> Order:
 
 def _tasks(request, order: Order):
     visible = ledger_access.tasks_for(request.user).values("pk")
-    return order.tasks.filter(pk__in=visible).select_related("plan").order_by("plan_id", "sort_key")
+    return (
+        order.tasks.filter(pk__in=visible)
+        .select_related("plan", "shown_light")
+        .order_by("plan_id", "sort_key")
+    )
 
 
 def _is_overdue(order: Order, today) -> bool:
@@ -218,7 +222,7 @@ def _unit_tasks(request, unit):
     return (
         ledger_access.tasks_for(request.user)
         .filter(pk__in=Assignment.objects.filter(unit=unit).values("task_id"))
-        .select_related("plan")
+        .select_related("plan", "shown_light")
         .order_by("plan_id", "sort_key")
     )
 

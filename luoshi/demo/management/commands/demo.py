@@ -5,12 +5,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from luoshi.assessment import rules as assessment_rules
+from luoshi.assessment import services as assessment
 from luoshi.core.actors import system_actor
 from luoshi.demo import city, story, workbooks
 from luoshi.ledger import services
 from luoshi.ledger.importer.service import ImportFailed, Options, run
 from luoshi.ledger.models import Assignment, Plan
-from luoshi.org.models import Person, Unit, UnitKind
+from luoshi.org.models import Person, Role, RoleGrant, Unit, UnitKind
 
 
 class Command(BaseCommand):
@@ -88,6 +90,7 @@ class Command(BaseCommand):
             .order_by("id")
         )
         services.acknowledge(pending[: len(pending) * 2 // 3], actor=actor)
+        education = self._education_plan(units, actor)
         counts = story.supervision(
             today=today, units=units, bureau=plan, key_work=key_work, history=history
         )
@@ -95,6 +98,36 @@ class Command(BaseCommand):
             "supervision: {problems} problems, {orders} orders, {extensions} extension requests, "
             "{appeals} appeals, {signals} integrity signals, {red} red lights".format(**counts)
         )
+        # Deployed after the story: its months of cycles belong to the plans deployed then.
+        services.deploy_plan(education, actor=actor)
+        self._assessments(key_work, today, supervisor)
+
+    def _education_plan(self, units, actor):
+        """Plan 4: the education bureau's list with targets and actuals (the roll-up's seed
+        figures), through the importer; deployed by the caller."""
+        opts = Options(
+            plan_name="2026年市教育局为民办实事项目清单",
+            year=2026,
+            owner_unit=Unit.objects.get(name="市教育局"),
+        )
+        owners = {
+            g.unit.name: g.person.display_name
+            for g in RoleGrant.objects.filter(role=Role.REPORTER, unit__name__in=city.DISTRICTS)
+            .select_related("unit", "person")
+            .order_by("-pk")
+        }
+        report = run(workbooks.education_ledger(owners), opts, actor=actor, commit=True)
+        self.stdout.write(f"education list: {report.rows} tasks with targets and actuals")
+        return Plan.objects.get(name=opts.plan_name, year=2026)
+
+    def _assessments(self, key_work, today, supervisor):
+        """The key work assessed: last month locked, this month a draft."""
+        period = f"{today.year:04d}-{today.month:02d}"
+        before = assessment_rules.previous_period(period)
+        last = assessment.compute(key_work, before, actor=supervisor, today=today)
+        assessment.lock(last, actor=supervisor)
+        assessment.compute(key_work, period, actor=supervisor, today=today)
+        self.stdout.write(f"assessment: {before} locked, {period} draft")
 
     @transaction.atomic
     def _city_plan(self, rng, units, actor):
