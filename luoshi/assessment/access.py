@@ -51,7 +51,3 @@ def previous_scores(assessment: Assessment) -> dict[int, tuple]:
             assessment__plan_id=assessment.plan_id, assessment__period=before
         ).values_list("unit_id", "score", "rank")
     }
-
-
-def plans_named(person, name: str) -> QuerySet[Plan]:
-    return ledger_access.plans_for(person).filter(name=name.strip()).order_by("-year")

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from luoshi.core.text import json_number
+
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 
@@ -201,9 +203,9 @@ class Item:
         out = {
             "code": self.code,
             "indicator": self.indicator,
-            "weight": _num(self.weight),
-            "value": _num(self.value),
-            "points": _num(self.points),
+            "weight": json_number(self.weight),
+            "value": json_number(self.value),
+            "points": json_number(self.points),
         }
         if with_tasks:
             out["met"] = list(self.met)
@@ -255,12 +257,3 @@ def ranks(scores: dict[int, Decimal], names: dict[int, str]) -> list[tuple[int, 
             rank, last = i, scores[unit_id]
         out.append((unit_id, rank))
     return out
-
-
-def _num(value: Decimal | None) -> int | float | None:
-    if value is None:
-        return None
-    value = Decimal(value)
-    if value == value.to_integral_value():
-        return int(value)
-    return float(value)

@@ -119,9 +119,11 @@ def save_scheme(
 
 
 def add_adjustment(
-    plan: Plan, period: str, unit: Unit, *, actor, points, reason: str
+    plan: Plan, period: str, unit: Unit, *, actor, points, reason: str, rescore: bool = False
 ) -> Adjustment:
-    """A bonus (+) or penalty (−) item, with its reason; refused once the period is locked."""
+    """A bonus (+) or penalty (−) item, with its reason; refused once the period is locked.
+    With `rescore`, the period's scores are computed again in the same transaction, so a page
+    never shows an item its scores don't hold."""
     _require(actor, plan)
     _period(period)
     reason = (reason or "").strip()
@@ -152,10 +154,13 @@ def add_adjustment(
                 )
             ],
         )
+        if rescore:
+            compute(plan, period, actor=actor)
     return item
 
 
-def remove_adjustment(item: Adjustment, *, actor) -> None:
+def remove_adjustment(item: Adjustment, *, actor, rescore: bool = False) -> None:
+    """Take a bonus or penalty item back (audited); `rescore` as for add_adjustment."""
     _require(actor, item.plan)
     with transaction.atomic():
         if _locked(item.plan, item.period):
@@ -174,6 +179,8 @@ def remove_adjustment(item: Adjustment, *, actor) -> None:
             ],
         )
         item.delete()
+        if rescore:
+            compute(item.plan, item.period, actor=actor)
 
 
 # --- computing -----------------------------------------------------------------------------

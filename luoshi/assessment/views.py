@@ -188,8 +188,8 @@ def adjustment_add(request, pk):
                 actor=request.user,
                 points=d["points"],
                 reason=d["reason"],
+                rescore=True,
             )
-            services.compute(assessment.plan, assessment.period, actor=request.user)
         except RuleViolation as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
@@ -207,8 +207,7 @@ def adjustment_remove(request, pk, item):
         Adjustment, pk=item, plan=assessment.plan, period=assessment.period
     )
     try:
-        services.remove_adjustment(adjustment, actor=request.user)
-        services.compute(assessment.plan, assessment.period, actor=request.user)
+        services.remove_adjustment(adjustment, actor=request.user, rescore=True)
     except RuleViolation as exc:
         messages.error(request, str(exc))
     else:

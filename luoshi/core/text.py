@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 
 # --- Chinese numerals -----------------------------------------------------------------------
 
@@ -162,3 +163,16 @@ def find_header(
         if required in found:
             return i, found
     return None
+
+
+# --- amounts as JSON shows them -------------------------------------------------------------
+
+
+def json_number(value: Decimal | int | float | None) -> int | float | None:
+    """A stored amount as JSON and pages show it: 30, not 30.0000; 12.5 as 12.5."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value.normalize())

@@ -81,6 +81,11 @@ def plans_for(person) -> QuerySet[Plan]:
     )
 
 
+def plans_named(person, name: str) -> QuerySet[Plan]:
+    """The plans of that name this person sees (a name may repeat across years)."""
+    return plans_for(person).filter(name=name.strip()).order_by("-year")
+
+
 def milestones_for(person) -> QuerySet[Milestone]:
     q = task_scope_q(person)
     qs = Milestone.objects.all()

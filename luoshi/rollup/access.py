@@ -12,11 +12,6 @@ from luoshi.ledger.models import Plan, Task, TaskStatus
 from .rules import Line
 
 
-def plans_named(person, name: str) -> QuerySet[Plan]:
-    """The plans of that name this person sees (a name may repeat across years)."""
-    return ledger_access.plans_for(person).filter(name=name.strip()).order_by("-year")
-
-
 def counted_tasks(person, plan: Plan) -> QuerySet[Task]:
     """The tasks a roll-up sums: with a target, not cancelled, and not a subtask of a task that
     carries a target itself (the parent's target already holds its subtasks')."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from luoshi.core.text import json_number
+
 ONE_PLACE = Decimal("0.1")
 
 
@@ -34,16 +36,6 @@ def rate(target: Decimal | int | None, actual: Decimal | int | None) -> Decimal 
     return pct.quantize(ONE_PLACE, rounding=ROUND_HALF_UP)
 
 
-def number(value: Decimal | None) -> int | float | None:
-    """A stored amount as JSON shows it: 30, not 30.0000; 12.5 as 12.5."""
-    if value is None:
-        return None
-    value = Decimal(value)
-    if value == value.to_integral_value():
-        return int(value)
-    return float(value.normalize())
-
-
 def as_json(plan: str, lines: list[Line]) -> dict:
     """The document `luoshi rollup --json` prints and the API answers."""
     return {
@@ -52,9 +44,9 @@ def as_json(plan: str, lines: list[Line]) -> dict:
             {
                 "category": line.category,
                 "measure": line.measure,
-                "target": number(line.target),
-                "actual": number(line.actual),
-                "rate": number(line.rate),
+                "target": json_number(line.target),
+                "actual": json_number(line.actual),
+                "rate": json_number(line.rate),
             }
             for line in lines
         ],

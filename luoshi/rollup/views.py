@@ -9,9 +9,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from luoshi.core.text import json_number
 from luoshi.ledger import access as ledger_access
 
-from . import access, rules
+from . import access
 
 
 @login_required
@@ -45,8 +46,8 @@ def _page(request, plans, plan):
         rows.append(
             {
                 "line": line,
-                "target": rules.number(line.target),
-                "actual": rules.number(line.actual),
+                "target": json_number(line.target),
+                "actual": json_number(line.actual),
                 "url": f"{tasks}?{urlencode(params)}",
                 "bar": min(100, float(line.rate)) if line.rate is not None else 0,
             }

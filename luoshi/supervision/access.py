@@ -135,11 +135,6 @@ def changes_for(person, task_id: int) -> QuerySet[LightChange]:
     return LightChange.objects.filter(task__in=visible).order_by("-on", "-id")
 
 
-def plan_named(person, name: str):
-    """The plans of that name this person sees (a name may repeat across years)."""
-    return ledger_access.plans_for(person).filter(name=name.strip()).order_by("-year")
-
-
 # --- problems, orders, due process, signals ------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from luoshi.assessment import access, services
-from luoshi.assessment.models import Assessment, Score
+from luoshi.assessment.models import Adjustment, Assessment, Score
 from luoshi.core.actors import system_actor
 from luoshi.core.errors import OutOfScope, RuleViolation
 from luoshi.core.models import AuditRecord
@@ -150,6 +150,17 @@ def test_each_score_equals_the_sum_of_its_breakdown(world):
         assert score.score == sum(Decimal(str(i["points"])) for i in score.breakdown)
     labels = [i["indicator"] for i in Score.objects.get(assessment=a, unit=o.b1).breakdown]
     assert "加分：通报表扬" in labels
+
+
+def test_an_item_whose_rescoring_fails_is_not_written(world):
+    o, plan = world["o"], world["plan"]
+    # A month that has not begun cannot be scored: the item must go with the failed rescoring.
+    with pytest.raises(RuleViolation):
+        services.add_adjustment(
+            plan, "2099-01", o.a1, actor=o.supervisor, points=1, reason="表扬", rescore=True
+        )
+    assert not Adjustment.objects.filter(period="2099-01").exists()
+    assert not AuditRecord.objects.filter(object_type="assessment.adjustment").exists()
 
 
 def test_the_command_prints_the_document(world, capsys):

@@ -30,21 +30,6 @@ def test_halves_round_up():
     assert rules.rate(2000, 1) == Decimal("0.1")  # 0.05 → 0.1
 
 
-@pytest.mark.parametrize(
-    "value, shown",
-    [
-        (Decimal("30.0000"), 30),
-        (Decimal("12.5000"), 12.5),
-        (Decimal("76.7"), 76.7),
-        (Decimal("0"), 0),
-        (None, None),
-    ],
-)
-def test_numbers_as_json_shows_them(value, shown):
-    out = rules.number(value)
-    assert out == shown and type(out) is type(shown)
-
-
 def test_the_document_shape():
     lines = [
         rules.Line(1, "学校建设", "所", Decimal("30"), Decimal("23"), 2),

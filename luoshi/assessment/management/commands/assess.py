@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from luoshi.assessment import access, services
+from luoshi.assessment import services
 from luoshi.assessment.models import Assessment, Score
 from luoshi.core.actors import system_actor
+from luoshi.core.cli import day_option
 from luoshi.core.errors import RuleViolation
+from luoshi.core.text import json_number
+from luoshi.ledger.cli import plan_named
 
 
 def document(assessment: Assessment) -> dict:
@@ -22,7 +23,7 @@ def document(assessment: Assessment) -> dict:
         units.append(
             {
                 "unit": s.unit.name,
-                "score": _num(s.score),
+                "score": json_number(s.score),
                 "rank": s.rank,
                 "breakdown": [
                     {k: item[k] for k in ("indicator", "weight", "value", "points")}
@@ -31,10 +32,6 @@ def document(assessment: Assessment) -> dict:
             }
         )
     return {"period": assessment.period, "units": units}
-
-
-def _num(value):
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 class Command(BaseCommand):
@@ -53,18 +50,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         actor = system_actor()
-        today = timezone.localdate()
-        if options["today"]:
-            try:
-                today = dt.date.fromisoformat(options["today"])
-            except ValueError as exc:
-                raise CommandError(f"--today must be YYYY-MM-DD, not {options['today']!r}") from exc
-        plans = list(access.plans_named(actor, options["plan"])[:2])
-        if not plans:
-            raise CommandError(f"No plan named “{options['plan']}”.")
-        if len(plans) > 1:
-            raise CommandError(f"More than one plan is named “{options['plan']}”.")
-        plan, period = plans[0], options["period"]
+        today = day_option(options["today"])
+        plan, period = plan_named(actor, options["plan"]), options["period"]
         assessment = Assessment.objects.filter(plan=plan, period=period).first()
         try:
             if assessment is None or not assessment.locked:

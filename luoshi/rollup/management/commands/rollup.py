@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from luoshi.core.actors import system_actor
+from luoshi.core.text import json_number
+from luoshi.ledger.cli import plan_named
 from luoshi.rollup import access, rules
 
 
@@ -22,12 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         actor = system_actor()
-        plans = list(access.plans_named(actor, options["plan"])[:2])
-        if not plans:
-            raise CommandError(f"No plan named “{options['plan']}”.")
-        if len(plans) > 1:
-            raise CommandError(f"More than one plan is named “{options['plan']}”.")
-        plan = plans[0]
+        plan = plan_named(actor, options["plan"])
         lines = access.rollup(actor, plan)
         if options["json"]:
             self.stdout.write(json.dumps(rules.as_json(plan.name, lines), ensure_ascii=False))
@@ -35,7 +32,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{plan.name}：{len(lines)}项目标")
         for line in lines:
             rate = "—" if line.rate is None else f"{line.rate}%"
-            target, actual = rules.number(line.target), rules.number(line.actual)
+            target, actual = json_number(line.target), json_number(line.actual)
             category = line.category or "（未分类）"
             self.stdout.write(
                 f"  {category} {line.measure}：目标{target}，完成{actual}，完成率{rate}"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from luoshi.core.actors import system_actor
+from luoshi.core.cli import day_option
 from luoshi.supervision import closed_loop
 
 
@@ -27,10 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         now = timezone.now()
         if options["today"]:
-            try:
-                day = dt.date.fromisoformat(options["today"])
-            except ValueError as exc:
-                raise CommandError(f"--today must be YYYY-MM-DD, not {options['today']!r}") from exc
+            day = day_option(options["today"])
             if day != timezone.localdate():
                 now = timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59, 59)))
         result = closed_loop.check(system_actor(), now=now)

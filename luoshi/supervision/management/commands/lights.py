@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
-from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
+from django.core.management.base import BaseCommand
 
 from luoshi.core.actors import system_actor
+from luoshi.core.cli import day_option
+from luoshi.ledger.cli import plan_named
 from luoshi.supervision import access, rules, services
 
 SHOWN = (rules.RED, rules.YELLOW, rules.GREEN, rules.DONE, rules.DONE_LATE)
@@ -28,20 +28,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         actor = system_actor()
-        today = timezone.localdate()
-        if options["today"]:
-            try:
-                today = dt.date.fromisoformat(options["today"])
-            except ValueError as exc:
-                raise CommandError(f"--today must be YYYY-MM-DD, not {options['today']!r}") from exc
-        plan = None
-        if options["plan"]:
-            plans = list(access.plan_named(actor, options["plan"])[:2])
-            if not plans:
-                raise CommandError(f"No plan named “{options['plan']}”.")
-            if len(plans) > 1:
-                raise CommandError(f"More than one plan is named “{options['plan']}”.")
-            plan = plans[0]
+        today = day_option(options["today"])
+        plan = plan_named(actor, options["plan"]) if options["plan"] else None
         services.recompute_lights(actor=actor, today=today, plan=plan)
 
         tasks = []
