@@ -29,7 +29,13 @@ $(VENDOR)/tom-select/tom-select.complete.min.js: package.json
 	mkdir -p $(VENDOR)/tom-select
 	cp node_modules/tom-select/dist/js/tom-select.complete.min.js node_modules/tom-select/dist/css/tom-select.bootstrap5.min.css $(VENDOR)/tom-select/
 
-assets: $(VENDOR)/bootstrap/bootstrap.min.css $(VENDOR)/tom-select/tom-select.complete.min.js
+# Apache ECharts (Apache-2.0): the cockpit's charts.
+$(VENDOR)/echarts/echarts.min.js: package.json
+	npm install --no-audit --no-fund --silent
+	mkdir -p $(VENDOR)/echarts
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
+
+assets: $(VENDOR)/bootstrap/bootstrap.min.css $(VENDOR)/tom-select/tom-select.complete.min.js $(VENDOR)/echarts/echarts.min.js
 
 migrate: venv
 	$(LUOSHI) migrate --noinput -v0

@@ -1,12 +1,14 @@
 """Luoshi benchmark suite: import rate, ledger/API latency at 100k tasks, import memory,
 a burst of report submissions through the API (bench/burst.py), and the lights recomputed
-for 100,000 and 1,000,000 tasks (bench/lights.py).
+for 100,000 and 1,000,000 tasks (bench/lights.py), and the loop after supervision: assessment,
+a bulletin and the cockpit over 100,000 tasks (bench/loop.py).
 
     python -m bench.run                       # everything, both backends; one JSON on stdout
     python -m bench.run --only sqlite         # one backend
     python -m bench.run --only main           # everything but the lights benchmark
     python -m bench.run --only lights         # only the lights benchmark (both backends)
     python -m bench.run --only lights --only postgresql   # the lights benchmark, one backend
+    python -m bench.run --only loop           # assessment, bulletin and cockpit (both backends)
     python -m bench.run --backend sqlite --out FILE   # (internal) one backend, in this process
     python -m bench.run --lights-step run1 --lights-size N --out FILE   # (internal) likewise
 
@@ -219,7 +221,7 @@ def orchestrate(args) -> int:
     }
     only = set(args.only or ())
     backends = [b for b in ("sqlite", "postgresql") if b in only] or ["sqlite", "postgresql"]
-    suites = [x for x in ("main", "lights") if x in only] or ["main", "lights"]
+    suites = [x for x in ("main", "lights", "loop") if x in only] or ["main", "lights", "loop"]
     doc["suites"] = suites
     for backend in backends if "main" in suites else []:
         env = dict(os.environ)
@@ -299,6 +301,10 @@ def orchestrate(args) -> int:
         from . import lights
 
         doc["lights"] = lights.orchestrate(args, _helpers(), backends)
+    if "loop" in suites:
+        from . import loop
+
+        doc["loop"] = loop.orchestrate(args, _helpers(), backends)
     doc["wall_seconds"] = round(time.perf_counter() - started, 1)
     doc["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     doc["busy_processes_at_end"] = busy_processes()
@@ -308,12 +314,17 @@ def orchestrate(args) -> int:
     }
     if "lights" in doc:
         doc["summary"]["lights"] = doc["lights"]["summary"]
+    if "loop" in doc:
+        doc["summary"]["loop"] = doc["loop"]["summary"]
     print(json.dumps(doc, ensure_ascii=False, indent=2))
     failed = [b for b, r in doc["backends"].items() if r.get("child_exit") not in (0, None)]
     failed += [
         f"lights {c['backend']} {c['tasks']}"
         for c in doc.get("lights", {}).get("cases", [])
         if c.get("error")
+    ]
+    failed += [
+        f"loop {c['backend']}" for c in doc.get("loop", {}).get("cases", []) if c.get("error")
     ]
     return 1 if failed else 0
 
@@ -1020,9 +1031,10 @@ def main(argv=None) -> int:
     p.add_argument(
         "--only",
         action="append",
-        choices=["sqlite", "postgresql", "main", "lights"],
+        choices=["sqlite", "postgresql", "main", "lights", "loop"],
         help="run one backend only (sqlite, postgresql) and/or one part only (main: import, "
-        "latency and burst; lights: the lights benchmark); may be given twice",
+        "latency and burst; lights: the lights benchmark; loop: assessment, bulletin, cockpit); "
+        "may be given twice",
     )
     p.add_argument("--tasks", type=int, default=100_000, help="ledger size for the latency runs")
     p.add_argument("--import-rows", type=int, default=10_000, help="rows in the timed import")
@@ -1062,7 +1074,16 @@ def main(argv=None) -> int:
         "--lights-step", choices=["build", "run1", "run2"], help="(internal) one lights step"
     )
     p.add_argument("--lights-size", type=int, default=100_000, help="(internal) its size")
+    p.add_argument("--loop-tasks", type=int, default=100_000, help="tasks in the loop's plan")
+    p.add_argument("--loop-units", type=int, default=1_000, help="units the loop assesses")
+    p.add_argument("--loop-step", choices=["build", "run"], help="(internal) one loop step")
     args = p.parse_args(argv)
+    if args.loop_step:
+        if not args.out:
+            p.error("--loop-step needs --out")
+        from . import loop
+
+        return loop.child(args, _helpers())
     if args.lights_step:
         if not args.out:
             p.error("--lights-step needs --out")

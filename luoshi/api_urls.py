@@ -4,6 +4,8 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from luoshi.assessment import api as assessment_api
+from luoshi.bulletins import api as bulletins_api
+from luoshi.cockpit import api as cockpit_api
 from luoshi.dispatch import api as dispatch_api
 from luoshi.ledger import api as ledger_api
 from luoshi.org import api as org_api
@@ -30,11 +32,15 @@ router.register("slots", dispatch_api.SlotViewSet, basename="slot")
 router.register("reports", dispatch_api.ReportViewSet, basename="report")
 supervision_api.register(router)
 assessment_api.register(router)
+bulletins_api.register(router)
+cockpit_api.register(router)
 
 urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("token/", obtain_auth_token, name="token"),
     *supervision_api.urlpatterns,
     *rollup_api.urlpatterns,
+    *bulletins_api.urlpatterns,
+    *cockpit_api.urlpatterns,
     path("", include(router.urls)),
 ]

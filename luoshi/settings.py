@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "luoshi.supervision",
     "luoshi.rollup",
     "luoshi.assessment",
+    "luoshi.bulletins",
+    "luoshi.cockpit",
     "luoshi.desk",
     "luoshi.demo",
 ]
@@ -251,3 +253,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Bulletins: the 发文字号 prefix a new draft starts with (督 → 督〔2026〕3号; editable per draft),
+# and LibreOffice, which turns the bulletin's .docx into its PDF.
+LUOSHI_BULLETIN_PREFIX = os.environ.get("LUOSHI_BULLETIN_PREFIX", "督")
+LUOSHI_SOFFICE = os.environ.get("LUOSHI_SOFFICE", "soffice")
+LUOSHI_SOFFICE_TIMEOUT = int(os.environ.get("LUOSHI_SOFFICE_TIMEOUT", "120"))

@@ -12,6 +12,8 @@ urlpatterns = [
     path("supervision/", include("luoshi.supervision.urls")),
     path("rollup/", include("luoshi.rollup.urls")),
     path("assessment/", include("luoshi.assessment.urls")),
+    path("bulletins/", include("luoshi.bulletins.urls")),
+    path("cockpit/", include("luoshi.cockpit.urls")),
     path("api/", include("luoshi.api_urls")),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

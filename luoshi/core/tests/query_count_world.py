@@ -98,6 +98,7 @@ def build(t: SimpleNamespace, size: Size) -> World:
     _inbox(t, size)
     _supervision(t, size, w)
     _assessments(t)
+    _bulletins(t)
     w.unit = t.a1
     return w
 
@@ -121,6 +122,22 @@ def _assessments(t) -> None:
         )
     for plan in Plan.objects.exclude(deployed_at=None).order_by("pk"):
         assessment.compute(plan, "2026-06", actor=t.supervisor, today=dt.date(2026, 6, 30))
+
+
+def _bulletins(t) -> None:
+    """Every deployed plan's June bulletin, published (the lists grow with the plans), and one
+    more draft of the main plan (drafts show to supervisors only)."""
+    from luoshi.bulletins import services as bulletins
+    from luoshi.ledger.models import Plan
+
+    june = dt.date(2026, 6, 30)
+    system = system_actor()
+    for plan in Plan.objects.exclude(deployed_at=None).order_by("pk"):
+        b = bulletins.draft(actor=t.supervisor, plan=plan, today=june)
+        b = bulletins.approve(b, actor=system, version=b.version)
+        bulletins.publish(b, actor=t.supervisor, version=b.version, pdf=False)
+    main = Plan.objects.get(name="重点工作")
+    bulletins.draft(actor=t.supervisor, plan=main, today=june)
 
 
 def _org(t, size: Size, system) -> None:

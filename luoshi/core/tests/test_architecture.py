@@ -437,6 +437,10 @@ def _is_write(call: ast.Call, chain) -> bool:
         commit = keywords.get("commit")
         if isinstance(commit, ast.Constant) and commit.value is False:
             return False  # ModelForm.save(commit=False) builds an unsaved object
+        if any(not isinstance(a, ast.Starred) for a in call.args):
+            # Model.save takes keywords only (positionals are deprecated since Django 5.1):
+            # document.save(stream) and workbook.save(path) write files, not rows.
+            return False
     if func.attr == "update":
         # QuerySet.update takes keywords only; dict.update / set.update take positionals.
         if call.args or not call.keywords:
@@ -488,6 +492,7 @@ def _writes(source: str, relpath: str = "luoshi/ledger/views.py") -> list[str]:
         "Task.objects.bulk_update(tasks, ['title'])",
         "task.save()",
         "task.save(update_fields=['title'])",
+        "task.save(*args, **kwargs)",
         "form.save()",
         "serializer.save()",
         "task.delete()",
@@ -520,6 +525,7 @@ def test_a_write_outside_services_is_found(source):
         "self.fields['x'].widget.attrs.update(rows=3)",
         "data['a'].update(b=1)",
         "obj = form.save(commit=False)",
+        "document.save(stream)",  # python-docx writing a file
         "class T(Model):\n    def save(self, *a, **kw):\n        super().save(*a, **kw)",
         "Task.objects.filter(pk=1).exists()",
         "task.refresh_from_db()",

@@ -87,8 +87,16 @@ def _june(w: World) -> int:
     return Assessment.objects.get(plan=w.plan, period="2026-06").pk
 
 
+def _bulletin(w: World) -> int:
+    from luoshi.bulletins.models import Bulletin
+
+    return Bulletin.objects.get(plan=w.plan, status="published").pk
+
+
 # Integrity signals are for supervisors (and administrators) only.
 SUPERVISORS = ("admin", "supervisor")
+# The cockpit's whole view is the leaders' and supervisors'.
+LEADERS = ("admin", "supervisor", "leader_a")
 
 
 def _filtered(w: World) -> str:
@@ -146,6 +154,16 @@ ENDPOINTS = [
     Endpoint("assessment:detail", args=lambda w: [_june(w)]),  # scores and items
     Endpoint("api:assessment-list"),
     Endpoint("rollup:rollup"),
+    # bulletins: the scoped list, a published bulletin as it reads, the public list, the API
+    Endpoint("bulletins:list"),
+    Endpoint("bulletins:detail", args=lambda w: [_bulletin(w)]),
+    Endpoint("bulletins:public_list"),
+    Endpoint("api:bulletin-list"),
+    # the cockpit: a reporter gets its unit's dashboard at /cockpit/; a unit's dashboard and the
+    # API without ?unit= are refused to it (403)
+    Endpoint("cockpit:cockpit"),
+    Endpoint("cockpit:unit", args=lambda w: [w.unit.parent_id], roles=LEADERS),
+    Endpoint("api:cockpit", roles=LEADERS),
 ]
 
 # Pages without URL parameters that are not lists, and why.

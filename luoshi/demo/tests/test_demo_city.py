@@ -60,6 +60,7 @@ def test_demo_city(db):
     assert len(tasks) == 151 + 40 + 20 + 12
     _supervision_office_after_a_few_months()
     _targets_and_assessment()
+    _bulletins()
 
 
 def _targets_and_assessment():
@@ -81,6 +82,26 @@ def _targets_and_assessment():
     assert len(scores) >= 10
     for s in scores:
         assert s.score == sum(Decimal(str(i["points"])) for i in s.breakdown)
+
+
+def _bulletins():
+    """The key work's November bulletin published by number with its files (its hash intact),
+    December's a draft."""
+    import re
+    import shutil
+
+    from luoshi.bulletins import services as bulletin_services
+    from luoshi.bulletins.models import Bulletin
+
+    published, draft = Bulletin.objects.filter(plan__name="2026年市政府重点工作").order_by("pk")
+    assert published.status == "published" and re.fullmatch(r"济督〔\d{4}〕1号", published.number)
+    assert str(published.period_start) == "2026-11-01" and published.approved_by is not None
+    assert bulletin_services.verify(published)
+    assert bytes(published.docx[:2]) == b"PK"
+    if shutil.which("soffice"):
+        assert bytes(published.pdf[:4]) == b"%PDF"
+    assert published.content["totals"]["tasks"] > 0
+    assert (draft.status, str(draft.period_start)) == ("draft", "2026-12-01")
 
 
 def _person(username):

@@ -141,7 +141,29 @@ SCOPE_TABLE = {
     "assessment-detail": "assessment",
     "assessment-lock": "assessment",
     "rollup:plan_rollup": "plan",
+    # bulletins: scoped through bulletins.access (drafts only for supervisors and leaders over
+    # the issuing unit); the public pages serve published bulletins only, so B's draft is a 404
+    "bulletins:list": "list",
+    "bulletins:detail": "bulletin",
+    "bulletins:edit": "bulletin",
+    "bulletins:approve": "bulletin",  # POST only
+    "bulletins:publish": "bulletin",  # POST only
+    "bulletins:correct": "bulletin",  # POST only
+    "bulletins:docx": "bulletin",
+    "bulletins:pdf": "bulletin",
+    "bulletins:public_list": "public",
+    "bulletins:public_detail": "bulletin",
+    "bulletins:public_docx": "bulletin",
+    "bulletins:public_pdf": "bulletin",
+    "bulletin-list": "list",
+    "bulletin-detail": "bulletin",
+    "bulletin-approve": "bulletin",
+    "bulletin-publish": "bulletin",
     "plan-rollup": "plan",
+    # cockpit: tasks through ledger.access.tasks_for; a unit's dashboard 403 out of scope
+    "cockpit:cockpit": "list",
+    "cockpit:unit": "unit",
+    "cockpit": "list",  # the API; without ?unit= only leaders and supervisors (else 403)
     "login": "public",
     "logout": "public",
     "set_language": "public",
@@ -198,6 +220,7 @@ def b_world(orgtree):
     return {
         **_supervision_world(orgtree, task),
         **_assessment_world(orgtree, plan),
+        "bulletin": _bulletin_world(orgtree, plan),
         "message": message,
         "slot": slot,
         "report": report,
@@ -270,6 +293,13 @@ def _assessment_world(orgtree, plan) -> dict:
         "assessment": assessment.compute(plan, period, actor=orgtree.supervisor, today=today),
         "adjustment": item,
     }
+
+
+def _bulletin_world(orgtree, plan):
+    """B's plan's bulletin, drafted (not published): it names B's red task."""
+    from luoshi.bulletins import services as bulletins
+
+    return bulletins.draft(actor=orgtree.supervisor, plan=plan, today=timezone.localdate())
 
 
 SECRETS = [
@@ -526,6 +556,8 @@ def test_supervisor_and_b_reporter_do_see_b_supervision(orgtree, b_world, client
         "/api/lights/": "乙节点",
     }
     for_supervisors = {
+        f"/bulletins/{w['bulletin'].pk}/": "乙局机密任务",
+        f"/api/bulletins/{w['bulletin'].pk}/": "乙局机密任务",
         "/supervision/integrity/": "乙节点",
         "/api/signals/": "乙节点",
         "/api/signals/per-unit/": "乙局一处",

@@ -101,6 +101,7 @@ class Command(BaseCommand):
         # Deployed after the story: its months of cycles belong to the plans deployed then.
         services.deploy_plan(education, actor=actor)
         self._assessments(key_work, today, supervisor)
+        self._bulletins(key_work, today, supervisor)
 
     def _education_plan(self, units, actor):
         """Plan 4: the education bureau's list with targets and actuals (the roll-up's seed
@@ -128,6 +129,29 @@ class Command(BaseCommand):
         assessment.lock(last, actor=supervisor)
         assessment.compute(key_work, period, actor=supervisor, today=today)
         self.stdout.write(f"assessment: {before} locked, {period} draft")
+
+    def _bulletins(self, key_work, today, supervisor):
+        """The key work's bulletin of last month, approved by the vice-mayor and published with
+        its files, and this month's draft."""
+        from luoshi.bulletins import documents
+        from luoshi.bulletins import services as bulletins
+
+        leader = (
+            Person.objects.filter(grants__role=Role.LEADER, grants__unit__parent=None)
+            .order_by("pk")
+            .first()
+        ) or system_actor()
+        last_month_end = today.replace(day=1) - dt.timedelta(days=1)
+        b = bulletins.draft(actor=supervisor, plan=key_work, today=last_month_end)
+        b = bulletins.edit(b, actor=supervisor, version=b.version, prefix="济督")
+        b = bulletins.approve(b, actor=leader, version=b.version)
+        try:
+            b = bulletins.publish(b, actor=supervisor, version=b.version)
+        except documents.DocumentError as exc:  # no LibreOffice here: the .docx only
+            self.stderr.write(f"bulletin PDF skipped: {exc}")
+            b = bulletins.publish(b, actor=supervisor, version=b.version, pdf=False)
+        bulletins.draft(actor=supervisor, plan=key_work, today=today)
+        self.stdout.write(f"bulletins: {b.number} published, this month's drafted")
 
     @transaction.atomic
     def _city_plan(self, rng, units, actor):
