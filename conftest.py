@@ -74,6 +74,17 @@ def login(client):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: ids repeat across tests once a test's transaction
+    is rolled back (SQLite reuses them), so a value cached under one test's ids would be read
+    back by the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _flushable_audit_trail(request):
     """Let a transactional test's flush empty the audit table on SQLite.
 

@@ -166,3 +166,23 @@ def test_the_focus_is_the_plan_being_worked_on():
     assert access.focus_plan(newest_first, draft, {2: 5}) is draft  # the chosen one
     assert access.focus_plan([draft], None) is draft
     assert access.focus_plan([], None) is None
+
+
+def test_figures_are_kept_until_the_next_write(world, django_assert_max_num_queries):
+    """The cockpit's figures are counted once per data version: a second view reads them back
+    in a couple of queries, and any audited write (here a task completed) counts afresh."""
+    from luoshi.core.actors import system_actor
+    from luoshi.ledger import services as ledger
+    from luoshi.ledger.models import Task
+
+    person = world.org.supervisor
+    first = access.cockpit(person, world.plan)
+    with django_assert_max_num_queries(3):  # the plan list and the data version only
+        again = access.cockpit(person, world.plan)
+    assert again.total == first.total
+    task = Task.objects.get(pk=world.t.overdue_b.pk)
+    ledger.update_task(
+        task, actor=system_actor(), version=task.version, status="done", completed_on=world.today
+    )
+    after = access.cockpit(person, world.plan)
+    assert (after.total.due, after.total.done) == (first.total.due, first.total.done + 1)
