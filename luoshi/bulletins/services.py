@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from luoshi.assessment.models import Assessment, Score
 from luoshi.core import audit
 from luoshi.core.errors import OutOfScope, RuleViolation, StaleVersion
+from luoshi.core.services import take_next_number
 from luoshi.core.versioning import save_versioned
 from luoshi.dispatch.models import Slot
 from luoshi.ledger.access import can_manage_plan
@@ -413,16 +414,6 @@ def published_document(bulletin: Bulletin) -> dict:
     }
 
 
-def next_number(prefix: str, year: int) -> int:
-    """Take the next number of the series; the caller's transaction holds the series row
-    locked until it commits, so a concurrent publisher waits and then takes the one after."""
-    NumberSeries.objects.get_or_create(prefix=prefix, year=year)
-    series = NumberSeries.objects.select_for_update().get(prefix=prefix, year=year)
-    series.last += 1
-    NumberSeries.objects.filter(pk=series.pk).update(last=series.last)
-    return series.last
-
-
 def publish(bulletin: Bulletin, *, actor, version: int | None, pdf: bool = True) -> Bulletin:
     """Number, render and publish an approved bulletin, all in one transaction: if rendering
     fails nothing is published and the number is not used (no gaps). The series row stays
@@ -438,7 +429,7 @@ def publish(bulletin: Bulletin, *, actor, version: int | None, pdf: bool = True)
         expected = _check_version(fresh, version)
         now = timezone.now()
         year = timezone.localdate(now).year
-        seq = next_number(fresh.prefix, year)
+        seq = take_next_number(NumberSeries, prefix=fresh.prefix, year=year)
         fresh.year, fresh.seq, fresh.published_at = year, seq, now
         fresh.number = rules.format_number(fresh.prefix, year, seq)
         fresh.status = Bulletin.Status.PUBLISHED

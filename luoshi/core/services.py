@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from . import audit
@@ -97,3 +98,21 @@ def unconfirm_calendar_years(years: Iterable[CalendarYear], *, actor) -> int:
     CalendarYear.objects.filter(pk__in=[r.pk for r in rows]).delete()
     audit.record(actor, entries)
     return len(rows)
+
+
+def take_next_number(counter, **key) -> int:
+    """The next number of a gapless series (supervision orders by year, bulletins by prefix and
+    year), inside the caller's transaction, which records the audit of what the number is for.
+    `counter` is a model with the `key` fields unique together and a `last` count. One UPDATE
+    increments it: on PostgreSQL its row lock holds concurrent takers until this transaction
+    ends, on SQLite the write lock does; a rolled-back caller rolls its number back (no gaps)."""
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():  # a savepoint: a lost insert race leaves ours usable
+                counter.objects.get_or_create(**key)
+        except IntegrityError:
+            pass  # another taker created the series' row a moment ago
+        if counter.objects.filter(**key).update(last=F("last") + 1):
+            return counter.objects.filter(**key).values_list("last", flat=True).get()
+        # The row's creator rolled back between our insert attempt and the update: try again.
+    raise RuntimeError(f"could not take the next number of {counter.__name__} {key}")

@@ -1,6 +1,7 @@
 """Publishing at the same time on PostgreSQL: each publisher waits for the series row and takes
 the next number, so the numbers are 1…n with no gap and no repeat. (SQLite serialises writers
-itself; select_for_update is a no-op there, so the test is for PostgreSQL.)"""
+itself, so the test is for PostgreSQL. No series row exists before: the publishers also race
+to create it.)"""
 
 import threading
 
@@ -18,7 +19,7 @@ N = 6
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_publishing_takes_consecutive_numbers(orgtree):
     if connection.vendor != "postgresql":
-        pytest.skip("row locks (select_for_update) are PostgreSQL's; SQLite runs one writer")
+        pytest.skip("row locks are PostgreSQL's; SQLite runs one writer")
     world = make_world(orgtree)
     o = world.o
     ids = []

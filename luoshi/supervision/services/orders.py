@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from luoshi.core import audit
 from luoshi.core.calendar import current_calendar
 from luoshi.core.errors import OutOfScope, RuleViolation, StaleVersion
+from luoshi.core.services import take_next_number
 from luoshi.core.versioning import save_versioned
 from luoshi.ledger.models import Assignment, Plan, Task
 from luoshi.notify.services import notify
@@ -130,22 +131,6 @@ def _is_late(respond_by: dt.date, today: dt.date, cal) -> bool:
 
 
 # --- numbering -------------------------------------------------------------------------------
-
-
-def _take_number(year: int) -> int:
-    """The year's next order number, inside the caller's transaction. One UPDATE increments the
-    counter: on PostgreSQL its row lock holds concurrent issuers until this transaction ends,
-    on SQLite the write lock does; a rolled-back issue rolls its number back (no gaps)."""
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():  # a savepoint: a lost insert race leaves ours usable
-                OrderCounter.objects.get_or_create(year=year)
-        except IntegrityError:
-            pass  # another issuer created the year's row a moment ago
-        if OrderCounter.objects.filter(year=year).update(last=F("last") + 1):
-            return OrderCounter.objects.filter(year=year).values_list("last", flat=True).get()
-        # The row's creator rolled back between our insert attempt and the update: try again.
-    raise RuntimeError(f"could not take an order number for {year}")
 
 
 # --- notifications ---------------------------------------------------------------------------
@@ -262,7 +247,7 @@ def issue_order(
         raise RuleViolation(_("Say what the unit must do."), field="demand")
     respond_by = _check_respond_by(respond_by, today, current_calendar())
 
-    number = _take_number(today.year)
+    number = take_next_number(OrderCounter, year=today.year)
     order = Order.objects.create(
         year=today.year,
         number=number,
