@@ -6,7 +6,9 @@ from rest_framework.routers import DefaultRouter
 from luoshi.assessment import api as assessment_api
 from luoshi.bulletins import api as bulletins_api
 from luoshi.cockpit import api as cockpit_api
+from luoshi.consolidation import api as consolidation_api
 from luoshi.dispatch import api as dispatch_api
+from luoshi.evaluation import api as evaluation_api
 from luoshi.ledger import api as ledger_api
 from luoshi.org import api as org_api
 from luoshi.rollup import api as rollup_api
@@ -34,6 +36,8 @@ supervision_api.register(router)
 assessment_api.register(router)
 bulletins_api.register(router)
 cockpit_api.register(router)
+evaluation_api.register(router)
+consolidation_api.register(router)
 
 urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),

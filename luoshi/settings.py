@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "luoshi.assessment",
     "luoshi.bulletins",
     "luoshi.cockpit",
+    "luoshi.evaluation",
+    "luoshi.consolidation",
     "luoshi.desk",
     "luoshi.demo",
 ]

@@ -14,6 +14,8 @@ urlpatterns = [
     path("assessment/", include("luoshi.assessment.urls")),
     path("bulletins/", include("luoshi.bulletins.urls")),
     path("cockpit/", include("luoshi.cockpit.urls")),
+    path("evaluation/", include("luoshi.evaluation.urls")),
+    path("consolidation/", include("luoshi.consolidation.urls")),
     path("api/", include("luoshi.api_urls")),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -186,6 +187,16 @@ def remove_adjustment(item: Adjustment, *, actor, rescore: bool = False) -> None
 # --- computing -----------------------------------------------------------------------------
 
 
+# Later stages' judgements of quality, counted with the reports' in the quality indicator:
+# name -> fn(plan, lo, hi) yielding (unit_id, task_id, met) for what was judged in [lo, hi).
+# Evaluation registers its ratings (DOMAIN.md: "ratings feed the assessment's quality").
+_QUALITY_SOURCES: dict[str, Callable] = {}
+
+
+def register_quality_source(name: str, source: Callable) -> None:
+    _QUALITY_SOURCES[name] = source
+
+
 def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
@@ -257,7 +268,10 @@ def gather(plan: Plan, start: dt.date, as_of: dt.date, now: dt.datetime) -> dict
         .values_list("report_id", flat=True)
         .distinct()
     )
-    quality = rules.count_quality((u, t, r in returned) for r, (u, t) in accepted.items())
+    quality_rows = [(u, t, r in returned) for r, (u, t) in accepted.items()]
+    for source in _QUALITY_SOURCES.values():
+        quality_rows.extend((u, t, not met) for u, t, met in source(plan, lo, hi))
+    quality = rules.count_quality(quality_rows)
 
     orders = Order.objects.filter(
         pk__in=Order.tasks.through.objects.filter(task__plan=plan).values("order_id"),

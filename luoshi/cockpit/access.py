@@ -6,6 +6,7 @@ is the count of the ledger list it links to."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -279,53 +280,49 @@ def _breakdown_units(person, unit: Unit | None) -> list[Unit]:
 
 
 def _by_unit(person, tasks: QuerySet[Task], unit: Unit | None, today) -> list[rules.Row]:
-    """One GROUP BY per depth of the compared units (one depth in every real tree): each
+    """Two GROUP BYs per depth of the compared units (one depth in every real tree): each
     assignment of a due task is credited to the compared unit above it (the prefix of its
     path), and the tasks are counted distinct — "any assignment in the subtree", as the
-    ledger's `?unit=` lists them."""
+    ledger's `?unit=` lists them. The due tasks are counted from the indexes alone; only the
+    completed ones are joined to their light (a task has one light, so the distinct counts
+    per light add up): at 100,000 tasks on SQLite, 208 ms as one query, about 110 as two."""
     units = _breakdown_units(person, unit)
     by_path = {u.path: u for u in units}
     tallies: dict[str, rules.Tally] = {}
+    due_tasks = tasks.filter(due_q(today))
     for length in sorted({len(u.path) for u in units}):
         paths = [p for p in by_path if len(p) == length]
-        within = Q(pk__in=[])
-        for p in paths:
-            within |= Q(unit__path__startswith=p)
-        # `task IN (due tasks in view)`, not the due condition on the joined task: SQLite
-        # builds the set once, 177 ms against 230 at 100,000 tasks.
-        assignments = Assignment.objects.filter(
-            within, task__in=tasks.filter(due_q(today)).values("pk")
-        )
-        rows = (
-            assignments.annotate(top=Substr("unit__path", 1, length))
-            .values("top")
-            .annotate(
-                due=Count("task_id", distinct=True),
-                done=Count("task_id", distinct=True, filter=Q(task__status=TaskStatus.DONE)),
-                on_time=Count(
-                    "task_id",
-                    distinct=True,
-                    filter=Q(task__status=TaskStatus.DONE, task__shown_light__light=rules.DONE),
-                ),
-                late=Count(
-                    "task_id",
-                    distinct=True,
-                    filter=Q(
-                        task__status=TaskStatus.DONE, task__shown_light__light=rules.DONE_LATE
-                    ),
-                ),
-            )
-            .order_by()
-        )
-        for r in rows:
-            tallies[r["top"]] = rules.Tally(
-                due=r["due"], done=r["done"], on_time=r["on_time"], late=r["late"]
+        # One prefix for all the compared units of this depth (their common one), not one
+        # LIKE each: a group whose prefix is no compared unit is dropped below. Twenty LIKEs
+        # per assignment were a third of this query's time.
+        within = Q(unit__path__startswith=os.path.commonprefix(paths))
+
+        for r in _tops(within, length, due_tasks):
+            tallies[r["top"]] = rules.Tally(due=r["n"])
+        done = due_tasks.filter(status=TaskStatus.DONE)
+        for r in _tops(within, length, done, "task__shown_light__light"):
+            light, n = r["task__shown_light__light"], r["n"]
+            tallies[r["top"]] = tallies.get(r["top"], rules.Tally()) + rules.Tally(
+                done=n,
+                on_time=n if light == rules.DONE else 0,
+                late=n if light == rules.DONE_LATE else 0,
             )
     return [
-        rules.Row(u.pk, u.name, tallies.get(u.path, rules.Tally()), {"unit": u.pk})
-        for u in units
-        if u.path in tallies
+        rules.Row(u.pk, u.name, tallies[u.path], {"unit": u.pk}) for u in units if u.path in tallies
     ]
+
+
+def _tops(within: Q, length: int, tasks: QuerySet[Task], *by: str) -> QuerySet:
+    """The tasks with an assignment in `within`, counted distinct by the first `length`
+    characters of the assignment's unit path (and `by`). `task IN (tasks)`, not the
+    condition on the joined task: SQLite builds the set once from a covering index."""
+    return (
+        Assignment.objects.filter(within, task__in=tasks.values("pk"))
+        .annotate(top=Substr("unit__path", 1, length))
+        .values("top", *by)
+        .annotate(n=Count("task_id", distinct=True))
+        .order_by()
+    )
 
 
 def _cycles(
@@ -342,20 +339,28 @@ def _cycles(
     )
     if not due:
         return []
-    missing = Q(status__in=(*OPEN_SLOT, Slot.Status.MISSED))
+    missing = {*OPEN_SLOT, Slot.Status.MISSED}
     slots = Slot.objects.filter(cycle_id__in=list(due))
     if not every_task:
         slots = slots.filter(task__in=tasks.values("pk"))
-    rows = {
-        r["cycle_id"]: r
-        for r in slots.values("cycle_id")
+    # Grouped by cycle and status in the order of slot_cycle_idx, the status sorted out
+    # here: 21 ms against 60 with the status conditions in the query (SQLite, 130,000 slots).
+    rows: dict[int, dict[str, int]] = {}
+    for r in (
+        slots.values("cycle_id", "status")
         .annotate(
-            missing=Count("pk", filter=missing),
-            on_time=Count("pk", filter=~missing & Q(submitted_at__lte=F("due_at"))),
-            late=Count("pk", filter=~missing & Q(submitted_at__gt=F("due_at"))),
+            n=Count("pk"),
+            on_time=Count("pk", filter=Q(submitted_at__lte=F("due_at"))),
+            late=Count("pk", filter=Q(submitted_at__gt=F("due_at"))),
         )
         .order_by()
-    }
+    ):
+        row = rows.setdefault(r["cycle_id"], {"missing": 0, "on_time": 0, "late": 0})
+        if r["status"] in missing:
+            row["missing"] += r["n"]
+        else:
+            row["on_time"] += r["on_time"]
+            row["late"] += r["late"]
     return [
         rules.CycleReports(
             cycle_id=pk,

@@ -77,6 +77,14 @@ class AuditRecord(models.Model):
         "reject": _("rejected"),
         "uphold": _("upheld an appeal"),
         "scan": _("scanned for signals"),
+        # evaluation
+        "complete": _("completed by an acceptance"),
+        "record_acceptance": _("accepted by marking done"),
+        "schedule": _("scheduled a date"),
+        "evaluate": _("evaluated the result"),
+        "send": _("sent the answer"),
+        "recheck": _("re-checked"),
+        "post_evaluate": _("post-evaluated"),
         # desk
         "urge": _("urged to report"),
         # org: log-in paths for people an import created

@@ -99,8 +99,13 @@ class Slot(models.Model):
         ACCEPTED = "accepted", _("accepted")
         MISSED = "missed", _("missed")
 
+    # Not indexed on its own: slot_cycle_idx (and the unique constraint) start with it.
     cycle = models.ForeignKey(
-        Cycle, on_delete=models.CASCADE, related_name="slots", verbose_name=_("cycle")
+        Cycle,
+        on_delete=models.CASCADE,
+        related_name="slots",
+        verbose_name=_("cycle"),
+        db_index=False,
     )
     task = models.ForeignKey(
         Task, on_delete=models.CASCADE, related_name="slots", verbose_name=_("task")
@@ -134,6 +139,11 @@ class Slot(models.Model):
             models.Index(fields=["unit", "status", "due_at"], name="slot_unit_idx"),
             models.Index(fields=["owner", "status"], name="slot_owner_idx"),
             models.Index(fields=["task", "due_at"], name="slot_task_idx"),
+            # Covers the reports-per-cycle counts (the cockpit's trend, the cycle pages)
+            # without reading the slot rows.
+            models.Index(
+                fields=["cycle", "status", "submitted_at", "due_at"], name="slot_cycle_idx"
+            ),
         ]
 
     def __str__(self) -> str:

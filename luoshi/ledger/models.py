@@ -252,6 +252,19 @@ class Task(Versioned):
             models.Index(fields=["deadline"], name="task_deadline_idx"),
             models.Index(fields=["plan", "deadline", "sort_key"], name="task_plan_deadline_idx"),
             models.Index(fields=["status", "deadline"], name="task_status_idx"),
+            # Covers the cockpit's pass over a viewer's tasks (counts by plan, category, status
+            # and due date) and a plan's due tasks by status, without reading the wide task
+            # rows (docs/benchmarks.md, "Assessment, bulletin and cockpit").
+            models.Index(
+                fields=["plan", "status", "deadline", "category"], name="task_plan_status_idx"
+            ),
+            # Only the tasks with a target, which the roll-ups sum (a few in most ledgers): the
+            # roll-up reads those instead of every row of the plan.
+            models.Index(
+                fields=["plan", "category"],
+                condition=models.Q(target__isnull=False),
+                name="task_target_idx",
+            ),
             models.Index(fields=["primary_unit", "sort_key"], name="task_unit_idx"),
             models.Index(fields=["key_task", "sort_key"], name="task_key_idx"),
         ]

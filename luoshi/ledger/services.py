@@ -675,6 +675,31 @@ def record_progress(
     return task
 
 
+COMPLETION_FIELDS = ("status", "completed_on", "percent", "actual")
+
+
+def complete_task(
+    task: Task, *, actor, completed_on: dt.date, actual=None, context: dict | None = None
+) -> Task:
+    """Mark a task done as a later stage accepted it (evaluation's 验收): the status, the date,
+    100 % and the accepted actual value. The caller has checked who may accept; `context`
+    names the acceptance in the audit record (`{"completion": id}`), so that the task's
+    history shows which acceptance closed it. The ledger imports no later stage."""
+    before = snapshot(task, COMPLETION_FIELDS)
+    fields = {"status": TaskStatus.DONE, "completed_on": completed_on, "percent": 100}
+    if actual is not None:
+        fields["actual"] = actual
+    Task.objects.filter(pk=task.pk).update(**fields, version=F("version") + 1)
+    for k, v in fields.items():
+        setattr(task, k, v)
+    task.version += 1
+    changes = audit.diff(before, snapshot(task, COMPLETION_FIELDS))
+    audit.record(
+        actor, [audit.Entry("complete", "ledger.task", task.pk, str(task), changes, context or {})]
+    )
+    return task
+
+
 def record_lights(rows: Iterable[tuple[int, str, str]], *, actor) -> int:
     """Show the lights a later stage (supervision) computed on the ledger: `rows` are
     (task_id, light, reasons_text), each stored in the task's ShownLight row (made the first

@@ -94,7 +94,7 @@ def _date(value) -> str:
 
 
 @lru_cache(maxsize=16)
-def _days_ago(now: dt.datetime, n: int) -> dt.datetime:
+def days_ago(now: dt.datetime, n: int) -> dt.datetime:
     """The moment `n` working days before `now` (same time of day). Cached by `now`: one check
     (its count, summary and page of items) reads the calendar once, not once per source."""
     cal = current_calendar()
@@ -262,7 +262,7 @@ register(
         lambda person, now: _unit(
             access.orders_for(person).filter(
                 status=Order.Status.RESPONDED,
-                responded_at__lt=_days_ago(now, DECIDE_WITHIN),
+                responded_at__lt=days_ago(now, DECIDE_WITHIN),
             ),
             "unit",
         ),
@@ -285,7 +285,7 @@ register(
         gettext_lazy("extension request undecided"),
         lambda person, now: _unit(
             access.extensions_for(person).filter(
-                status=Decision.PENDING, requested_at__lt=_days_ago(now, DECIDE_WITHIN)
+                status=Decision.PENDING, requested_at__lt=days_ago(now, DECIDE_WITHIN)
             ),
             "unit",
         ),
@@ -303,7 +303,7 @@ register(
         gettext_lazy("appeal undecided"),
         lambda person, now: _unit(
             access.appeals_for(person).filter(
-                status=Decision.PENDING, raised_at__lt=_days_ago(now, DECIDE_WITHIN)
+                status=Decision.PENDING, raised_at__lt=days_ago(now, DECIDE_WITHIN)
             ),
             "unit",
         ),

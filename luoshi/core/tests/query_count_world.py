@@ -99,8 +99,56 @@ def build(t: SimpleNamespace, size: Size) -> World:
     _supervision(t, size, w)
     _assessments(t)
     _bulletins(t)
+    _practices(t, w)
+    _evaluation(t, w)
     w.unit = t.a1
     return w
+
+
+def _practices(t, w: World) -> None:
+    """The experience library: one practice per task of the main plan (half of them learned
+    from it, in 甲局一处 or 乙局一处, tagged), so the library and the task page's panel of
+    similar practices grow with the tasks."""
+    from luoshi.consolidation import services as consolidation
+
+    for i, task in enumerate(w.tasks):
+        consolidation.record_practice(
+            actor=t.supervisor,
+            kind=("practice", "mechanism")[i % 2],
+            title=f"{task.title}的经验",
+            what=f"第{i}条做法",
+            result="成效明显",
+            unit=(t.a1, t.b1)[i % 2],
+            task=task if i % 2 == 0 else None,
+            tags=[f"标签{i % 3}", "经验"],
+        )
+
+
+def _evaluation(t, w: World) -> None:
+    """Completions of the main plan's tasks in three states (awaiting acceptance; accepted,
+    evaluated, its source answered to leader_a; none), so every evaluation list and the
+    re-checks scheduled at acceptance grow with the tasks."""
+    from luoshi.evaluation import services as evaluation
+    from luoshi.ledger import services as ledger
+    from luoshi.ledger.models import Task
+
+    today = timezone.localdate()
+    for i, task in enumerate(w.tasks):
+        task = Task.objects.get(pk=task.pk)
+        if i % 3 == 2 or task.status in ("done", "cancelled"):
+            continue
+        if i % 3 == 1:
+            task = ledger.update_task(
+                task, actor=t.supervisor, version=task.version, source_kind="instruction"
+            )
+        c = evaluation.submit_completion(
+            task, actor=t.supervisor, completed_on=today, summary=f"第{i}项完成情况"
+        )
+        if i % 3 == 1:
+            evaluation.decide_completion(c, actor=t.supervisor, version=c.version, accept=True)
+            task.refresh_from_db()
+            evaluation.evaluate(task, actor=t.supervisor, quality="good", effect="成效")
+            evaluation.send_answer(task, actor=t.supervisor, issuer=t.leader_a, outcome="回音")
 
 
 def _assessments(t) -> None:

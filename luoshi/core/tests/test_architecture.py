@@ -242,7 +242,7 @@ def test_a_sound_project_keeps_the_contracts(tmp_path):
             id="core-reaches-demo-through-urls",
         ),
         pytest.param(
-            {f"{FAKE}.evaluation": ""},  # a stage not yet given its place in the list
+            {f"{FAKE}.spotcheck": ""},  # a stage not yet given its place in the list
             "not listed as layers",
             id="new-app-not-placed",
         ),

@@ -160,6 +160,20 @@ ENDPOINTS = [
     Endpoint("bulletins:detail", args=lambda w: [_bulletin(w)]),
     Endpoint("bulletins:public_list"),
     Endpoint("api:bulletin-list"),
+    # consolidation: the experience library, whole and searched (a word inside the text, a tag)
+    Endpoint("consolidation:list"),
+    Endpoint("consolidation:list [searched]", query=lambda w: "q=经验&tag=经验"),
+    Endpoint("api:practice-list"),
+    Endpoint("api:practice-list [searched]", query=lambda w: "q=经验&tag=经验"),
+    # evaluation: the worklist's tabs, and the API lists
+    Endpoint("evaluation:home"),
+    Endpoint("evaluation:home [evaluate]", query=lambda w: "tab=evaluate"),
+    Endpoint("evaluation:home [answers]", query=lambda w: "tab=answers"),
+    Endpoint("evaluation:home [rechecks]", query=lambda w: "tab=recheck"),
+    Endpoint("evaluation:closeout", args=lambda w: [w.plan.pk], roles=LEADERS),
+    Endpoint("api:completion-list"),
+    Endpoint("api:evaluation-list"),
+    Endpoint("api:answer-list"),
     # the cockpit: a reporter gets its unit's dashboard at /cockpit/; a unit's dashboard and the
     # API without ?unit= are refused to it (403)
     Endpoint("cockpit:cockpit"),
@@ -174,6 +188,7 @@ NOT_LISTS = {
     "ledger:export": "a workbook download (tests/test_export_ledger.py times it)",
     "notify:mark_all_read": "POST only, redirects",
     "supervision:order_new": "a form",
+    "consolidation:create": "a form",
     "supervision:integrity_scan": "POST only, redirects",
     "api:api-root": "DRF's index of routes, no data",
     "api:openapi": "the schema, no data",

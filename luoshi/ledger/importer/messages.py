@@ -84,6 +84,7 @@ CATALOGUE: tuple[str, ...] = (
         "responsible unit (map it, or create those units first)"
     ),
     gettext_noop("the unit chosen as parent for “%(name)s” no longer exists"),
+    gettext_noop("marked closed (销号 / 已完成) without its evidence: fill in “%(name)s”"),
     gettext_noop("the file is empty"),
     gettext_noop("not an .xlsx workbook (nor .xls or .ods)"),
     gettext_noop("not an .xlsx workbook: %(kind)s"),

@@ -62,6 +62,11 @@ COLLECTIVE_ONLY = (
     "responsible unit (map it, or create those units first)"
 )
 UNKNOWN_PARENT = "the unit chosen as parent for “%(name)s” no longer exists"
+# A rectification ledger's item is closed (销号) only with its evidence (DOMAIN.md: 整改台账
+# 问题清单 → 整改措施 → … → 佐证材料 → 销号): where the sheet has an evidence column, a row marked
+# done must fill it.
+EVIDENCE_MISSING = "marked closed (销号 / 已完成) without its evidence: fill in “%(name)s”"
+EVIDENCE_WORDS = ("佐证", "证明材料", "销号材料", "evidence")
 
 # luoshi.core.xlsx's WorkbookError says why in English only; its wordings, read back into
 # templates so they can be translated. A wording not listed here is shown as it is.
@@ -95,6 +100,7 @@ TEMPLATES: tuple[str, ...] = (
     COLLECTIVE_NONE,
     COLLECTIVE_ONLY,
     UNKNOWN_PARENT,
+    EVIDENCE_MISSING,
     *WORKBOOK_TEMPLATES,
     *WORKBOOK_KINDS,
 )
@@ -369,6 +375,13 @@ def analyse(data: bytes, opts: Options, *, actor) -> tuple[Report, dict]:
         report.warnings += [_row_err(e, p.sheet) for e in p.warnings]
     report.extra_columns = list(dict.fromkeys(c for p in parsed for c in p.extra_columns))
     start_columns = {p.sheet for p in parsed if "start_date" in p.columns}
+    evidence_columns = {
+        p.sheet: c
+        for p in parsed
+        if _rectification_sheet(p)
+        for c in reversed(p.extra_columns)
+        if any(w in c.lower() for w in EVIDENCE_WORDS)
+    }
 
     plan = (
         Plan.objects.filter(name=opts.plan_name, year=year).select_related("owner_unit").first()
@@ -528,6 +541,16 @@ def analyse(data: bytes, opts: Options, *, actor) -> tuple[Report, dict]:
             "next_steps": t.next_steps,
             "status": _status(t),
         }
+        evidence = evidence_columns.get(t.sheet)
+        if (
+            evidence
+            and progress["status"] == TaskStatus.DONE
+            and not str(t.extra.get(evidence) or "").strip()
+        ):
+            report.errors.append(
+                _err(t.row, evidence, "", Message(EVIDENCE_MISSING, {"name": evidence}), t.sheet)
+            )
+            error_rows.add((t.sheet, t.row))
         r.values.update({k: v for k, v in progress.items() if v})
         numbers = {"percent": t.percent, "actual": t.actual, "completed_on": t.completed_on}
         r.values.update({k: v for k, v in numbers.items() if v is not None})
@@ -678,6 +701,15 @@ def _pct(value) -> int | None:
 def _numbering(parsed) -> str:
     modes = {p.numbering for p in parsed if p.tasks}
     return "per_section" if "per_section" in modes else "through"
+
+
+def _rectification_sheet(p) -> bool:
+    """A rectification ledger's sheet (问题清单 / 整改台账): its tasks are problems (the title
+    column is 问题…), or its columns speak of 整改 or 销号."""
+    headers = [str(h) for h in p.columns.values()] + list(p.extra_columns)
+    return "问题" in str(p.columns.get("title", "")) or any(
+        "整改" in h or "销号" in h for h in headers
+    )
 
 
 def _column(parsed, sheet: str, fieldname: str) -> str:

@@ -164,6 +164,42 @@ SCOPE_TABLE = {
     "cockpit:cockpit": "list",
     "cockpit:unit": "unit",
     "cockpit": "list",  # the API; without ?unit= only leaders and supervisors (else 403)
+    # consolidation: the experience library is shared (every signed-in person reads every
+    # practice and its documents); the task it was learned from is named only to those who read
+    # the task, so B's practice below reads without 乙局机密任务. Changes: editors only (403).
+    "consolidation:list": "list",
+    "consolidation:create": "form",  # ?task= goes through ledger.access.get_task (404)
+    "consolidation:detail": "practice",
+    "consolidation:edit": "practice",
+    "consolidation:document_add": "practice",
+    "consolidation:document": "practice_document",
+    "consolidation:document_remove": "practice_document",
+    "practice-list": "list",
+    "practice-detail": "practice",
+    # evaluation: every record through the ledger's task scope (evaluation.access); actions
+    # also check who may accept, evaluate, answer or re-check (403)
+    "evaluation:home": "list",
+    "evaluation:complete": "eval_task",
+    "evaluation:evaluate": "eval_task",
+    "evaluation:answer_new": "eval_task",
+    "evaluation:completion": "completion",
+    "evaluation:decide": "completion",  # POST only
+    "evaluation:document": "completion_document",
+    "evaluation:answer": "answer",
+    "evaluation:acknowledge": "answer",  # POST only
+    "evaluation:post_evaluation": "post_evaluation",
+    "evaluation:recheck": "recheck",
+    "evaluation:closeout": "plan",
+    "evaluation:closeout_export": "plan",
+    "completion-list": "list",
+    "completion-detail": "completion",
+    "completion-accept": "completion",
+    "completion-return": "completion",
+    "evaluation-list": "list",
+    "evaluation-detail": "evaluation",
+    "answer-list": "list",
+    "answer-detail": "answer",
+    "answer-acknowledge": "answer",
     "login": "public",
     "logout": "public",
     "set_language": "public",
@@ -220,6 +256,8 @@ def b_world(orgtree):
     return {
         **_supervision_world(orgtree, task),
         **_assessment_world(orgtree, plan),
+        **_consolidation_world(orgtree, task),
+        **_evaluation_world(orgtree, plan),
         "bulletin": _bulletin_world(orgtree, plan),
         "message": message,
         "slot": slot,
@@ -295,6 +333,62 @@ def _assessment_world(orgtree, plan) -> dict:
     }
 
 
+def _consolidation_world(orgtree, task) -> dict:
+    """A practice learned from B's task, with a document (shared: A reads it, not the task)."""
+    from luoshi.consolidation import services as consolidation
+
+    practice = consolidation.record_practice(
+        actor=orgtree.supervisor, title="乙局经验", what="做法", unit=orgtree.b, task=task
+    )
+    document = consolidation.add_document(
+        practice, "照片.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 16, actor=orgtree.supervisor
+    )
+    return {"practice": practice, "practice_document": document}
+
+
+def _evaluation_world(orgtree, plan) -> dict:
+    """A second task of B's, completed with evidence, accepted, evaluated, its source answered
+    to B's reporter; its re-checks and post-evaluation scheduled."""
+    from luoshi.evaluation import services as evaluation
+    from luoshi.evaluation.models import PostEvaluation, Recheck
+
+    task = services.create_task(
+        plan,
+        actor=system_actor(),
+        title="乙局评估任务",
+        responsible_units=[orgtree.b1],
+        owner=orgtree.reporter_b,
+        deadline=dt.date(2026, 12, 31),
+        key_task=True,
+        source_kind="instruction",
+        source_ref="乙局批示",
+    )
+    completion = evaluation.submit_completion(
+        task,
+        actor=orgtree.reporter_b,
+        completed_on=timezone.localdate(),
+        summary="乙局完成情况",
+        documents=[("乙证据.pdf", b"%PDF-1.4\n%%EOF\n")],
+    )
+    evaluation.decide_completion(
+        completion, actor=orgtree.supervisor, version=completion.version, accept=True
+    )
+    task.refresh_from_db()
+    ev = evaluation.evaluate(task, actor=orgtree.supervisor, quality="good", effect="乙局成效")
+    answer = evaluation.send_answer(
+        task, actor=orgtree.supervisor, issuer=orgtree.reporter_b, outcome="乙局回音"
+    )
+    return {
+        "eval_task": task,
+        "completion": completion,
+        "completion_document": completion.documents.get(),
+        "evaluation": ev,
+        "answer": answer,
+        "recheck": Recheck.objects.filter(task=task).first(),
+        "post_evaluation": PostEvaluation.objects.get(task=task),
+    }
+
+
 def _bulletin_world(orgtree, plan):
     """B's plan's bulletin, drafted (not published): it names B's red task."""
     from luoshi.bulletins import services as bulletins
@@ -318,6 +412,12 @@ SECRETS = [
     "乙局延期理由",
     "乙局申诉理由",
     "乙局一处",  # the unit a problem, order, request or signal names
+    # evaluation
+    "乙局评估任务",
+    "乙局完成情况",
+    "乙证据",
+    "乙局成效",
+    "乙局回音",
 ]
 
 
@@ -525,7 +625,13 @@ def test_supervisor_and_b_reporter_do_see_b(orgtree, b_world, client):
         client.force_login(person)
         assert "乙局机密任务" in client.get(reverse("ledger:task_list")).content.decode()
         assert client.get(f"/tasks/{b_world['task'].pk}/").status_code == 200
-        assert client.get("/api/tasks/").json()["count"] == 1
+        # B's two tasks: the secret one and the one evaluation completed (_evaluation_world).
+        assert client.get("/api/tasks/").json()["count"] == 2
+        assert (
+            "乙局完成情况"
+            in client.get(f"/evaluation/completions/{b_world['completion'].pk}/").content.decode()
+        )
+        assert client.get("/api/answers/").json()["count"] == 1
 
 
 def test_supervisor_and_b_reporter_do_see_b_supervision(orgtree, b_world, client):

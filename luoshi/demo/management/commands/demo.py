@@ -102,6 +102,8 @@ class Command(BaseCommand):
         services.deploy_plan(education, actor=actor)
         self._assessments(key_work, today, supervisor)
         self._bulletins(key_work, today, supervisor)
+        self._evaluation(key_work, today, supervisor)
+        self._practices(key_work, plan, supervisor)
 
     def _education_plan(self, units, actor):
         """Plan 4: the education bureau's list with targets and actuals (the roll-up's seed
@@ -152,6 +154,158 @@ class Command(BaseCommand):
             b = bulletins.publish(b, actor=supervisor, version=b.version, pdf=False)
         bulletins.draft(actor=supervisor, plan=key_work, today=today)
         self.stdout.write(f"bulletins: {b.number} published, this month's drafted")
+
+    def _evaluation(self, key_work, today, supervisor):
+        """Acceptance and evaluation as the city has them: one completion awaiting its lead
+        leader's acceptance, one accepted, evaluated and its source answered (the answer
+        awaiting acknowledgement), and two earlier results re-checked: one holds, one regressed
+        and its rectification task is back in the ledger."""
+        from luoshi.evaluation import services as evaluation
+        from luoshi.evaluation.models import Recheck
+        from luoshi.ledger.models import Task
+        from luoshi.supervision.services import recompute_lights
+
+        open_tasks = (
+            Task.objects.filter(
+                plan=key_work,
+                status__in=("not_started", "in_progress"),
+                owner__isnull=False,
+                lead_leader__isnull=False,
+                subtasks__isnull=True,
+            )
+            .select_related("plan", "owner", "lead_leader")
+            .order_by("sort_key")
+        )
+        waiting, accepted = list(open_tasks[:2])
+        evaluation.submit_completion(
+            waiting,
+            actor=waiting.owner,
+            completed_on=today,
+            summary="已全部完成，现场照片及验收报告附后。",
+        )
+        c = evaluation.submit_completion(
+            accepted,
+            actor=accepted.owner,
+            completed_on=today,
+            summary="按期完成全部建设内容，已通过联合验收。",
+        )
+        evaluation.decide_completion(
+            c, actor=accepted.lead_leader, version=c.version, accept=True, comment="验收合格"
+        )
+        accepted.refresh_from_db()
+        evaluation.evaluate(
+            accepted,
+            actor=supervisor,
+            quality="excellent",
+            effect="群众反映良好，相关投诉下降四成。",
+        )
+        if evaluation.rules.needs_answer(accepted.source_kind):
+            evaluation.send_answer(
+                accepted,
+                actor=supervisor,
+                issuer=accepted.lead_leader,
+                outcome="任务已按期完成并通过验收，群众反映良好。",
+            )
+        # The key tasks completed earlier are evaluated, all but the latest two (the check and
+        # the worklist show those).
+        done_key = list(
+            Task.objects.filter(plan=key_work, status="done", key_task=True, evaluation=None)
+            .select_related("plan")
+            .order_by("completed_on", "sort_key")
+        )
+        for i, task in enumerate(done_key[:-2]):
+            evaluation.evaluate(
+                task,
+                actor=supervisor,
+                quality=("excellent", "good", "good", "fair")[i % 4],
+                effect="按期完成既定目标，群众满意度较高。",
+            )
+        held, regressed = (
+            Recheck.objects.filter(task__plan=key_work, status="due", round=1)
+            .select_related("task")
+            .order_by("task__sort_key")[:2]
+        )
+        evaluation.record_recheck(
+            held, actor=supervisor, version=held.version, held=True, findings="成果保持良好。"
+        )
+        evaluation.record_recheck(
+            regressed,
+            actor=supervisor,
+            version=regressed.version,
+            held=False,
+            findings="部分点位出现反弹，需限期整改。",
+            deadline=today + dt.timedelta(days=30),
+        )
+        # Lit now, as the worker's pass would light it (lights follow a commit; the demo loads
+        # in one transaction).
+        regressed.refresh_from_db()
+        recompute_lights(actor=system_actor(), task_ids=[regressed.rectification_id])
+        self.stdout.write("evaluation: 1 completion awaiting acceptance, 1 accepted, 2 re-checks")
+
+    def _practices(self, key_work, bureau, supervisor):
+        """The experience library: four practices and mechanisms, three learned from tasks (the
+        task page offers them to similar tasks)."""
+        from luoshi.consolidation import services as consolidation
+        from luoshi.ledger.models import Task
+
+        def first(plan, word=""):
+            tasks = Task.objects.filter(title__contains=word, primary_unit__isnull=False)
+            return (
+                (tasks if plan is None else tasks.filter(plan=plan))
+                .select_related("primary_unit")
+                .order_by("sort_key")
+                .first()
+            )
+
+        rows = [
+            (
+                first(None, "老旧小区"),  # the hundred-day campaign's
+                "practice",
+                "老旧小区改造“居民议事会”做法",
+                "改造前逐楼召开居民议事会，方案公示七天，施工期间每周通报进度，居民代表参与验收。",
+                "投诉量下降六成，居民签字同意率98%",
+                ["老旧小区", "基层治理"],
+            ),
+            (
+                first(key_work),
+                "mechanism",
+                "重点工作周调度、月通报机制",
+                "每周五收集进展，督查室汇总亮灯；每月初印发通报，点名滞后单位并限期整改。",
+                "连续三个月无逾期未报",
+                ["调度", "通报"],
+            ),
+            (
+                first(bureau),
+                "practice",
+                "推行网格化道路巡查",
+                "把城区道路划成网格，每格配一名巡查员，问题当天发现当天处置，台账销号管理。",
+                "道路病害平均处置时间由5天缩短到1天",
+                ["网格化", "交通"],
+            ),
+            (
+                None,
+                "mechanism",
+                "督办件限时办结闭环机制",
+                "督办单明确办结时限，到期前两个工作日提醒，逾期自动升级，办结后回头看。",
+                "督办件按期办结率100%",
+                ["督办", "闭环"],
+            ),
+        ]
+        made = 0
+        for task, kind, title, what, result, tags in rows:
+            unit = task.primary_unit if task else key_work.owner_unit
+            consolidation.record_practice(
+                actor=supervisor,
+                kind=kind,
+                title=title,
+                what=what,
+                result=result,
+                unit=unit,
+                task=task,
+                tags=tags,
+            )
+            made += 1
+        self.stdout.write(f"experience library: {made} practices")
 
     @transaction.atomic
     def _city_plan(self, rng, units, actor):
