@@ -543,6 +543,7 @@ def task_panel(request, task) -> str:
             "may_accept": may_accept,
             "may_evaluate": may_evaluate,
             "may_answer": may_answer,
+            "awaiting_answer": done and rules.needs_answer(task.source_kind) and not answers,
             "must_evaluate": done
             and rules.must_evaluate(task.key_task, services.plan_rules(task.plan).evaluate_all),
         },

@@ -94,12 +94,17 @@ def test_the_answer_and_its_acknowledgement_through_the_pages(orgtree, world, lo
     c = _submit(orgtree, world.key)
     services.decide_completion(c, actor=orgtree.leader_a, version=c.version, accept=True)
     client = login(orgtree.supervisor)
+    # The ledger's task page says the source still waits for its answer, to whoever reads it.
+    for reader in (orgtree.reporter_a, orgtree.supervisor):
+        page = login(reader).get(f"/tasks/{world.key.pk}/").content.decode()
+        assert 'id="answer-awaited"' in page, reader
     resp = client.post(
         f"/evaluation/tasks/{world.key.pk}/answer/",
         {"issuer": orgtree.admin.pk, "outcome": "已办结"},
     )
     assert resp.status_code == 302
     answer = world.key.answers.get()
+    assert 'id="answer-awaited"' not in client.get(f"/tasks/{world.key.pk}/").content.decode()
     admin = login(orgtree.admin)
     assert world.key.title in admin.get("/evaluation/?tab=answers").content.decode()
     assert "已办结" in admin.get(f"/evaluation/answers/{answer.pk}/").content.decode()
