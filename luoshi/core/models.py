@@ -80,7 +80,6 @@ class AuditRecord(models.Model):
         # evaluation
         "complete": _("completed by an acceptance"),
         "record_acceptance": _("accepted by marking done"),
-        "schedule": _("scheduled a date"),
         "evaluate": _("evaluated the result"),
         "send": _("sent the answer"),
         "recheck": _("re-checked"),

@@ -22,18 +22,6 @@ ANSWERED_SOURCES = frozenset({"instruction", "meeting", "proposal"})
 
 MAX_RECHECK_MONTHS = 60
 
-# The evidence column of a rectification ledger (佐证材料), as the importer keeps it among the
-# task's extra columns: what an imported 销号 was accepted on.
-EVIDENCE_WORDS = ("佐证", "证明材料", "销号材料", "evidence")
-
-
-def evidence_of(extra: dict) -> str:
-    """The text of the first evidence column in a task's extra columns, or ""."""
-    for header, value in (extra or {}).items():
-        if any(w in str(header).lower() for w in EVIDENCE_WORDS) and str(value or "").strip():
-            return str(value).strip()
-    return ""
-
 
 def attainment(target: Decimal | None, actual: Decimal | None) -> Decimal | None:
     """actual / target in percent with one decimal (计划完工30所、已完工23所 → 76.7); None when

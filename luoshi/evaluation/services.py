@@ -27,6 +27,7 @@ from luoshi.core.versioning import save_versioned
 from luoshi.core.workdays import working_days_late
 from luoshi.dispatch import attachments
 from luoshi.ledger import access as ledger_access
+from luoshi.ledger import rules as ledger_rules
 from luoshi.ledger import services as ledger_services
 from luoshi.ledger.models import Assignment, Plan, Task, TaskStatus
 from luoshi.notify.services import notify
@@ -259,8 +260,10 @@ def decide_completion(
     changes = {
         **audit.diff(before, {"status": completion.status}),
         **({"comment": [None, comment]} if comment else {}),
-        **({"days_late": [None, completion.days_late]} if accept else {}),
     }
+    if accept:
+        changes["days_late"] = [None, completion.days_late]
+        changes.update(_schedule([completion], timezone.localtime(now).date())[completion.pk])
     audit.record(
         actor,
         [_entry("accept" if accept else "return", COMPLETION, completion, changes, task.pk)],
@@ -274,9 +277,6 @@ def decide_completion(
             actual=completion.actual,
             context={"completion": completion.pk},
         )
-        accepted_on = timezone.localtime(now).date()
-        _schedule_post_evaluation([task], accepted_on, actor=actor)
-        _schedule_rechecks([completion], accepted_on, actor=actor)
     notify(
         completion.submitted_by,
         subject=(
@@ -292,65 +292,40 @@ def decide_completion(
     return completion
 
 
-def _schedule_post_evaluation(tasks: list[Task], accepted_on: dt.date, *, actor) -> None:
-    """Key tasks get a post-evaluation (后评价) the plan's number of months after acceptance."""
-    key = [t for t in tasks if t.key_task]
-    if not key:
-        return
-    months = {}
-    for t in key:
-        if t.plan_id not in months:
-            months[t.plan_id] = plan_rules(t.plan).post_evaluation_months
-    have = set(
-        PostEvaluation.objects.filter(task__in=[t.pk for t in key]).values_list(
-            "task_id", flat=True
-        )
+def _schedule(completions: list[Completion], accepted_on: dt.date) -> dict[int, dict]:
+    """What an acceptance schedules: re-checks (回头看) at the plan's months after it (default +3
+    and +6) for the task's responsible unit, and for a key task its post-evaluation (后评价).
+    Set-based: each plan's rules are read once, the rows made in two bulk inserts. Returns, per
+    completion, the audit changes that name them: they are written by the acceptance, so its
+    own record lists them (one record per task, not one per row made)."""
+    rules_of: dict[int, EvaluationRules] = {}
+    out: dict[int, dict] = {c.pk: {} for c in completions}
+    rechecks, post = [], []
+    have_post = set(
+        PostEvaluation.objects.filter(
+            task__in=[c.task_id for c in completions if c.task.key_task]
+        ).values_list("task_id", flat=True)
     )
-    made = PostEvaluation.objects.bulk_create(
-        [
-            PostEvaluation(task=t, due_on=rules.add_months(accepted_on, months[t.plan_id]))
-            for t in key
-            if t.pk not in have and months[t.plan_id]
-        ]
-    )
-    audit.record(
-        actor,
-        [
-            _entry("schedule", POST_EVALUATION, pe, {"due_on": [None, pe.due_on]}, pe.task_id)
-            for pe in made
-        ],
-    )
-
-
-def _schedule_rechecks(completions: list[Completion], accepted_on: dt.date, *, actor) -> None:
-    """Re-checks (回头看) at the plan's months after acceptance (default +3 and +6), each for the
-    unit responsible for the task. Set-based: a plan's months are read once."""
-    if not completions:
-        return
-    months: dict[int, tuple[int, ...]] = {}
-    made = []
     for c in completions:
         task = c.task
-        if task.plan_id not in months:
-            months[task.plan_id] = rules.parse_months(plan_rules(task.plan).recheck_months)
-        for n, day in enumerate(rules.recheck_dates(accepted_on, months[task.plan_id]), 1):
-            made.append(
-                Recheck(task=task, completion=c, round=n, due_on=day, unit_id=task.primary_unit_id)
-            )
-    made = Recheck.objects.bulk_create(made, batch_size=1000)
-    audit.record(
-        actor,
-        [
-            _entry(
-                "schedule",
-                RECHECK,
-                r,
-                {"due_on": [None, r.due_on], "round": [None, r.round]},
-                r.task_id,
-            )
-            for r in made
-        ],
-    )
+        if task.plan_id not in rules_of:
+            rules_of[task.plan_id] = plan_rules(task.plan)
+        plan = rules_of[task.plan_id]
+        days = rules.recheck_dates(accepted_on, rules.parse_months(plan.recheck_months))
+        rechecks += [
+            Recheck(task=task, completion=c, round=n, due_on=day, unit_id=task.primary_unit_id)
+            for n, day in enumerate(days, 1)
+        ]
+        if days:
+            out[c.pk]["rechecks"] = [None, [d.isoformat() for d in days]]
+        if task.key_task and task.pk not in have_post and plan.post_evaluation_months:
+            due = rules.add_months(accepted_on, plan.post_evaluation_months)
+            post.append(PostEvaluation(task=task, due_on=due))
+            have_post.add(task.pk)
+            out[c.pk]["post_evaluation"] = [None, due.isoformat()]
+    Recheck.objects.bulk_create(rechecks, batch_size=1000)
+    PostEvaluation.objects.bulk_create(post, batch_size=1000)
+    return out
 
 
 def acceptances_from_ledger(sender, records, **kwargs) -> None:
@@ -390,6 +365,7 @@ def acceptances_from_ledger(sender, records, **kwargs) -> None:
         pending = waiting.get(task.pk)
         if pending is not None:
             # Marked done while a submission awaited acceptance: the manager accepted it.
+            pending.task = task
             save_versioned(
                 pending,
                 pending.version,
@@ -414,7 +390,7 @@ def acceptances_from_ledger(sender, records, **kwargs) -> None:
                 else Completion.Kind.MANAGER,
                 status=Completion.Status.ACCEPTED,
                 completed_on=on,
-                summary=rules.evidence_of(task.extra),
+                summary=ledger_rules.evidence_of(task.extra),
                 actual=task.actual,
                 submitted_by=actor,
                 submitted_at=now,
@@ -424,6 +400,10 @@ def acceptances_from_ledger(sender, records, **kwargs) -> None:
             )
         )
     made = Completion.objects.bulk_create(made, batch_size=1000)
+    accepted = [c for c in waiting.values() if c.status == Completion.Status.ACCEPTED]
+    scheduled = _schedule([*made, *accepted], timezone.localdate())
+    for e in (e for group in entries.values() for e in group):
+        e.changes.update(scheduled.get(e.object_id, {}))
     for c in made:
         entries.setdefault(c.submitted_by_id, []).append(
             _entry(
@@ -434,22 +414,13 @@ def acceptances_from_ledger(sender, records, **kwargs) -> None:
                     "status": [None, c.status],
                     "kind": [None, c.kind],
                     "days_late": [None, c.days_late],
+                    **scheduled[c.pk],
                 },
                 c.task_id,
             )
         )
-    by_task = {c.task_id: c for c in made} | {c.task_id: c for c in waiting.values()}
     for actor_id, group in entries.items():
         audit.record(actors[actor_id], group, at=now)
-        accepted = {e.context["task"] for e in group}
-        _schedule_post_evaluation(
-            [t for t in tasks if t.pk in accepted], timezone.localdate(), actor=actors[actor_id]
-        )
-        _schedule_rechecks(
-            [by_task[t] for t in accepted if t in by_task],
-            timezone.localdate(),
-            actor=actors[actor_id],
-        )
 
 
 def accepted_completion(task: Task) -> Completion | None:

@@ -73,3 +73,20 @@ def deadline_text_describes(
     if ongoing:
         return read.ongoing
     return not read.ongoing and read.date == deadline
+
+
+# The evidence column of a rectification ledger (佐证材料 …), kept among a task's extra columns:
+# the importer requires it of a row marked 销号, evaluation reads it as that acceptance's evidence.
+EVIDENCE_WORDS = ("佐证", "证明材料", "销号材料", "evidence")
+
+
+def is_evidence_column(header: str) -> bool:
+    return any(w in str(header).lower() for w in EVIDENCE_WORDS)
+
+
+def evidence_of(extra: dict) -> str:
+    """The text of the first evidence column in a task's extra columns, or ""."""
+    for header, value in (extra or {}).items():
+        if is_evidence_column(header) and str(value or "").strip():
+            return str(value).strip()
+    return ""

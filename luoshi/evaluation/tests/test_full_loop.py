@@ -31,6 +31,7 @@ from luoshi.dispatch import services as dispatch
 from luoshi.dispatch.models import Slot
 from luoshi.evaluation import services as evaluation
 from luoshi.evaluation.models import Completion, Recheck
+from luoshi.evaluation.rules import add_months, recheck_dates
 from luoshi.ledger import services as ledger
 from luoshi.ledger.importer.service import Options, run
 from luoshi.ledger.models import Assignment, Plan, ShownLight, Task, TaskStatus
@@ -311,10 +312,17 @@ def test_the_whole_loop_closes_with_nothing_open(orgtree, capsys):
         ("evaluation.evaluation", "evaluate"),
         ("evaluation.answer", "send"),
         ("evaluation.answer", "acknowledge"),
-        ("evaluation.recheck", "schedule"),
         ("evaluation.recheck", "recheck"),
         ("ledger.task", "create"),
     ]:
         assert step in steps, step
+    # The acceptance's own record names the re-checks it scheduled.
+    accepted = AuditRecord.objects.get(
+        object_type="evaluation.completion", object_id=str(completion.pk), action="accept"
+    )
+    planned = [d.isoformat() for d in recheck_dates(today, (3, 6))]
+    assert accepted.changes["rechecks"] == [None, planned]
+    assert accepted.changes["post_evaluation"] == [None, add_months(today, 12).isoformat()]
+    assert second.due_on.isoformat() == planned[1]
     call_command("audit_verify")
     assert capsys.readouterr().out.startswith("audit chain intact")

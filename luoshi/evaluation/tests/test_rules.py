@@ -63,6 +63,11 @@ def test_each_task_has_one_outcome(done, late, rechecks, expected):
 
 
 def test_the_evidence_of_a_rectification_item():
-    assert rules.evidence_of({"佐证材料": " 整改前后照片 ", "备注": "x"}) == "整改前后照片"
-    assert rules.evidence_of({"佐证材料": "", "备注": "x"}) == ""
-    assert rules.evidence_of({}) == ""
+    from luoshi.ledger import rules as ledger_rules
+
+    assert ledger_rules.is_evidence_column(
+        "佐证材料（照片）"
+    ) and not ledger_rules.is_evidence_column("备注")
+    assert ledger_rules.evidence_of({"佐证材料": " 整改前后照片 ", "备注": "x"}) == "整改前后照片"
+    assert ledger_rules.evidence_of({"佐证材料": "", "备注": "x"}) == ""
+    assert ledger_rules.evidence_of({}) == ""

@@ -185,10 +185,12 @@ def test_a_plan_manager_marking_done_is_recorded_as_their_acceptance(orgtree, wo
         orgtree.supervisor,
         0,
     )
-    assert AuditRecord.objects.filter(
+    record = AuditRecord.objects.get(
         object_type="evaluation.completion", action="record_acceptance", object_id=str(c.pk)
-    ).exists()
-    assert Recheck.objects.filter(task=task).count() == 2
+    )
+    days = [r.due_on.isoformat() for r in Recheck.objects.filter(task=task).order_by("round")]
+    assert len(days) == 2 and record.changes["rechecks"] == [None, days]
+    assert "post_evaluation" not in record.changes  # not a key task
 
 
 def test_evaluation_of_an_accepted_task(orgtree, world):

@@ -66,7 +66,6 @@ UNKNOWN_PARENT = "the unit chosen as parent for “%(name)s” no longer exists"
 # 问题清单 → 整改措施 → … → 佐证材料 → 销号): where the sheet has an evidence column, a row marked
 # done must fill it.
 EVIDENCE_MISSING = "marked closed (销号 / 已完成) without its evidence: fill in “%(name)s”"
-EVIDENCE_WORDS = ("佐证", "证明材料", "销号材料", "evidence")
 
 # luoshi.core.xlsx's WorkbookError says why in English only; its wordings, read back into
 # templates so they can be translated. A wording not listed here is shown as it is.
@@ -380,7 +379,7 @@ def analyse(data: bytes, opts: Options, *, actor) -> tuple[Report, dict]:
         for p in parsed
         if _rectification_sheet(p)
         for c in reversed(p.extra_columns)
-        if any(w in c.lower() for w in EVIDENCE_WORDS)
+        if rules.is_evidence_column(c)
     }
 
     plan = (
