@@ -150,6 +150,11 @@ def summary_row(case: dict) -> dict:
     row["docx_kib"] = run["bulletin"][0].get("docx_kib")
     row["cockpit_ms"] = {k: v["p95_ms"] for k, v in run["cockpit"].items()}
     row["peak_rss_mb"] = case["run"].get("ru_maxrss_mb")
+    sizes = (case["run"].get("export") or {}).get("sizes", {})
+    row["export"] = {
+        n: {k: r.get(k) for k in ("seconds", "peak_python_mb", "meets_target", "skipped")}
+        for n, r in sizes.items()
+    }
     row["targets_met"] = {
         "assess": max(row["assess_s"]) < TARGETS["assess_s"],
         "bulletin": max(row["bulletin_s"]) < TARGETS["bulletin_s"],
@@ -159,6 +164,7 @@ def summary_row(case: dict) -> dict:
         "cockpit_warm": all(
             v < TARGETS["cockpit_p95_ms"] for k, v in row["cockpit_ms"].items() if "warm" in k
         ),
+        "export": all(r.get("meets_target") is not False for r in row["export"].values()),
     }
     return row
 
@@ -367,3 +373,8 @@ def measure(args, out: dict, h) -> None:
             }
             h.log(f"loop {key}: {timed['cockpit'][key]}")
     out["timed"] = timed
+    # The ledger export of issue #11, on the same 100,000-task plan: 10,000 of its rows and all.
+    from . import export
+
+    out["export"] = export.measure(sizes=(10_000, args.loop_tasks), plan_name=PLAN_NAME)
+    h.log(f"loop export: {out['export']}")

@@ -135,7 +135,39 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The scope filters' subqueries are costed above the JIT threshold, and compiling them
     # took 0.5 s per ledger page while running them took 20 ms (docs/benchmarks.md).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
+    "LUOSHI_DB_POOL"
+):
+    # One pool of connections per process (psycopg_pool) instead of a connection per request:
+    # for PgBouncer-less deployments with many workers. LUOSHI_DB_POOL is the pool's maximum.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django requires it with a pool
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ["LUOSHI_DB_POOL"]),
+        "timeout": 10,
+    }
+if os.environ.get("DATABASE_REPLICA_URL"):
+    # A PostgreSQL read replica for read-only requests (core/routers.py, README).
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+    )
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["luoshi.core.routers.ReadReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+        "luoshi.core.routers.ReplicaReadsMiddleware",
+    )
+    REPLICA_PIN_SECONDS = int(os.environ.get("LUOSHI_REPLICA_PIN_SECONDS", "10"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Independent heavy reads of one page (the cockpit's) side by side on a second connection
+# (core/concurrent.py). On SQLite it saves the page a quarter; on PostgreSQL the second
+# connection's start-up cost more than it saved in the benchmark, so it is off there.
+LUOSHI_CONCURRENT_READS = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+# Above this many rows in scope, an export runs as a job with a progress bar (ledger/exporter.py
+# writes 12,000-15,000 rows/s: 100,000 rows answer well within gunicorn's 30 s).
+LUOSHI_EXPORT_INLINE_MAX_ROWS = int(os.environ.get("LUOSHI_EXPORT_INLINE_MAX_ROWS", "100000"))
 AUTH_USER_MODEL = "org.Person"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -182,6 +214,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
+        # ?search= on the views that name search_fields (units, people).
+        "rest_framework.filters.SearchFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "luoshi.core.api.exception_handler",
@@ -228,6 +262,8 @@ LUOSHI_JOBS = {
     "luoshi.lights": ("luoshi.supervision.jobs.daily_lights", 60),
     # Hourly on working days; a problem climbs at most one level a day (idempotent).
     "luoshi.escalate_problems": ("luoshi.supervision.jobs.escalate_problems", 60),
+    # Daily enough; prepared exports are kept ledger.services.EXPORT_KEEP_DAYS days.
+    "luoshi.purge_exports": ("luoshi.ledger.jobs.purge_exports", 360),
 }
 # Links in e-mails and robot messages are made absolute with this.
 LUOSHI_BASE_URL = os.environ.get("LUOSHI_BASE_URL", "")

@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from luoshi.core.views import health
+
 urlpatterns = [
     path("", include("luoshi.desk.urls")),
     path("", include("luoshi.ledger.urls")),
@@ -17,6 +19,7 @@ urlpatterns = [
     path("evaluation/", include("luoshi.evaluation.urls")),
     path("consolidation/", include("luoshi.consolidation.urls")),
     path("api/", include("luoshi.api_urls")),
+    path("health/", health, name="health"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -66,6 +66,9 @@ class AuditRecord(models.Model):
         "upload": _("uploaded a workbook"),
         "map": _("mapped names"),
         "commit": _("committed the import"),
+        "export_request": _("asked for a ledger export"),
+        "export": _("wrote a ledger export"),
+        "export_purge": _("removed old prepared exports"),
         # supervision
         "recompute": _("recomputed the lights"),
         "respond": _("responded"),

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from luoshi.core.calendar import current_calendar
 from luoshi.core.errors import OutOfScope, RuleViolation
+from luoshi.core.pagination import first
 
 from . import access, rules, services
 from .models import Urge
@@ -62,7 +63,7 @@ def _reviewer(request, person, ctx) -> None:
 
 def _supervisor(request, person, today, ctx) -> None:
     overdue = access.overdue_tasks(person, today)
-    ctx["overdue"] = list(overdue[:TOP])
+    ctx["overdue"] = first(overdue, TOP)
     ctx["overdue_count"] = overdue.count()
     ctx["overdue_url"] = _tasks_url(overdue="true")
     ctx["lights"] = access.light_counts(person)
@@ -104,7 +105,7 @@ def _unit_admin(request, person, today, ctx) -> None:
     ctx["unit_due"] = list(due[:TOP])
     ctx["unit_due_count"] = due.count()
     overdue = access.unit_overdue_tasks(person, today)
-    ctx["unit_overdue"] = list(overdue[:TOP])
+    ctx["unit_overdue"] = first(overdue, TOP)
     ctx["unit_overdue_count"] = overdue.count()
     units = list(access.managed_units(person))
     ctx["managed_units"] = units

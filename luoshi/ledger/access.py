@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from luoshi.core.errors import OutOfScope
+from luoshi.org.access import subtree_units
 from luoshi.org.models import Unit
 from luoshi.org.scope import Scope, scope_for
 
@@ -54,7 +55,7 @@ def task_scope_q(person) -> Q | None:
         q |= Q(plan__owner_unit__path__startswith=path)
         # pk IN (…) rather than a correlated EXISTS: the database computes the set once
         # instead of probing per task row (100k-task count: 94 ms -> 3 ms on SQLite).
-        q |= Q(pk__in=Assignment.objects.filter(unit__path__startswith=path).values("task_id"))
+        q |= Q(pk__in=Assignment.objects.filter(unit__in=subtree_units(path)).values("task_id"))
     if scope.lead:
         q |= Q(lead_leader_id=scope.person_id)
     if scope.report:

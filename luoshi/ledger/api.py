@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from luoshi.core.api import AuditRecordSerializer, version_of
 from luoshi.core.audit import history
 from luoshi.core.errors import OutOfScope
+from luoshi.core.pagination import in_order
 from luoshi.org.access import visible_people, visible_units
 from luoshi.org.models import Person, Unit
 
@@ -285,15 +286,22 @@ class TaskViewSet(viewsets.ModelViewSet):
         return self.get_paginated_response(data)
 
     def get_queryset(self):
-        return (
-            access.tasks_for(self.request.user)
-            .select_related("lead_leader", "owner", "shown_light")
-            .prefetch_related(
-                Prefetch("assignments", queryset=Assignment.objects.order_by("role", "position")),
-                "milestones",
-            )
-            .order_by("plan_id", "sort_key")
+        return self._rows(access.tasks_for(self.request.user)).order_by("plan_id", "sort_key")
+
+    @staticmethod
+    def _rows(tasks):
+        return tasks.select_related("lead_leader", "owner", "shown_light").prefetch_related(
+            Prefetch("assignments", queryset=Assignment.objects.order_by("role", "position")),
+            "milestones",
         )
+
+    def paginate_queryset(self, queryset):
+        """The page's ids from the scoped, filtered, ordered list; then its rows by id
+        (core.pagination: no full row is read before the sort)."""
+        if self.action != "list":  # a task's history pages its audit records
+            return super().paginate_queryset(queryset)
+        ids = super().paginate_queryset(queryset.values_list("pk", flat=True))
+        return None if ids is None else in_order(self._rows(Task.objects.all()), ids)
 
     def _split(self, serializer):
         d = dict(serializer.validated_data)

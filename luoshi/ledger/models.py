@@ -251,7 +251,14 @@ class Task(Versioned):
             models.Index(fields=["plan", "sort_key"], name="task_plan_sort_idx"),
             models.Index(fields=["deadline"], name="task_deadline_idx"),
             models.Index(fields=["plan", "deadline", "sort_key"], name="task_plan_deadline_idx"),
-            models.Index(fields=["status", "deadline"], name="task_status_idx"),
+            # A status's tasks (and the overdue ones: open statuses past the deadline) counted
+            # and paged in ledger order from the index alone; ledger pages ask for a page's
+            # ids first (core.pagination), so no full row is read before the sort.
+            models.Index(
+                fields=["status", "deadline", "plan", "sort_key"], name="task_status_list_idx"
+            ),
+            # One status's page walks this in order and stops after 50.
+            models.Index(fields=["status", "plan", "sort_key"], name="task_status_sort_idx"),
             # Covers the cockpit's pass over a viewer's tasks (counts by plan, category, status
             # and due date) and a plan's due tasks by status, without reading the wide task
             # rows (docs/benchmarks.md, "Assessment, bulletin and cockpit").
@@ -447,3 +454,58 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} → {self.plan_name}"
+
+
+class ExportJob(models.Model):
+    """A ledger export too large to answer within the server's timeout, written by the worker
+    (services.run_export_job) and downloaded by the person who asked for it, and only by them.
+    The plans are fixed when asked (the requester's plans then); the tasks are the requester's
+    scope when the job runs. Written only by the export services."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("ready")
+        FAILED = "failed", _("failed")
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    # The one plan asked for, or none for every plan in scope; plan_ids is what that meant then.
+    plan = models.ForeignKey(
+        Plan,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("plan"),
+    )
+    plan_ids = models.JSONField(default=list, blank=True, verbose_name=_("plans"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    stored_as = models.CharField(_("stored as"), max_length=255, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger export")
+        verbose_name_plural = _("ledger exports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.requester_id}: {self.status} {self.rows_done}/{self.rows_total}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.rows_total else min(100, self.rows_done * 100 // self.rows_total)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

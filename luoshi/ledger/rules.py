@@ -22,10 +22,18 @@ def parent_no(no: str) -> str | None:
 def sort_key(category_order: int, no: str) -> str:
     """Orders tasks the way the ledger lists them: by category, then numerically by No.
     ("1.10" after "1.9"), so that one indexed column serves the default sort."""
-    parts = []
-    for p in no_parts(no):
-        parts.append(f"{int(p):05d}" if _NUM.match(p) else p[:10].rjust(5, "~"))
-    return f"{category_order:04d}|" + ".".join(parts)
+    return f"{category_order:04d}|" + ".".join(_sort_part(p) for p in no_parts(no))
+
+
+def _sort_part(p: str) -> str:
+    if not _NUM.match(p):
+        return p[:10].rjust(5, "~")
+    digits = p.lstrip("0") or "0"
+    if len(digits) <= 5:
+        return digits.rjust(5, "0")  # the keys every ledger so far was stored with
+    # Longer numbers after every 5-digit one (":" follows "9"), by length, then by value;
+    # before words ("~" pads them).
+    return f":{len(digits):02d}{digits}"
 
 
 def task_key(numbering: str, category: str | None, no: str) -> str:

@@ -5,8 +5,11 @@ Views, API and commands call them and never save ledger models themselves."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -24,6 +27,7 @@ from .models import (
     TASK_FIELDS,
     Assignment,
     Category,
+    ExportJob,
     Milestone,
     Plan,
     ShownLight,
@@ -33,6 +37,8 @@ from .models import (
 
 PLAN_FIELDS = ("name", "year", "owner_unit", "frequency", "description", "numbering")
 MILESTONE_FIELDS = ("date", "name", "expected_percent", "reached_on")
+
+logger = logging.getLogger(__name__)
 
 
 def _fk(value):
@@ -767,3 +773,169 @@ def extend_deadline(task: Task, deadline: dt.date, *, actor, reason: str, source
         setattr(task, name, value)
     task.version = fresh.version
     return task
+
+
+# --- exports too large to answer at once (issue #11) ----------------------------------------
+
+# The worker's job body, by the dotted path django-q2 calls.
+EXPORT_JOB = "luoshi.ledger.services.run_export_job"
+
+
+def export_path(job: ExportJob) -> Path:
+    """Where a job's workbook is kept: beside the uploads, outside the web root, served only
+    by the requester's download view."""
+    root = Path(settings.MEDIA_ROOT) / "exports"
+    root.mkdir(parents=True, exist_ok=True)
+    return root / f"ledger-export-{job.pk}.xlsx"
+
+
+@transaction.atomic
+def request_export(*, actor, plan: Plan | None = None) -> ExportJob:
+    """Queue an export of what `actor` reads (one plan, or every plan in scope) for the worker.
+    A second request while the same export is still queued or running returns that one, so a
+    double click makes one job. The plans are fixed now; the job reads the tasks through the
+    requester's scope when it runs."""
+    from .access import plans_for, tasks_for
+    from .exporter import count_rows
+
+    pending = ExportJob.objects.filter(
+        requester=actor,
+        plan=plan,
+        status__in=(ExportJob.Status.QUEUED, ExportJob.Status.RUNNING),
+    ).first()
+    if pending is not None:
+        return pending
+    plans = plans_for(actor)
+    if plan is not None:
+        plans = plans.filter(pk=plan.pk)
+    job = ExportJob.objects.create(
+        requester=actor,
+        plan=plan,
+        plan_ids=list(plans.values_list("pk", flat=True)),
+        rows_total=count_rows(plans, tasks_for(actor)),
+    )
+    audit.record(
+        actor,
+        [
+            audit.Entry(
+                "export_request",
+                "ledger.exportjob",
+                job.pk,
+                plan.name if plan else _("every plan"),
+                {"rows_total": [None, job.rows_total]},
+                {"plan": plan.pk if plan else None},
+            )
+        ],
+    )
+    transaction.on_commit(lambda: _queue_export(job.pk), robust=True)
+    return job
+
+
+def _queue_export(job_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task(EXPORT_JOB, job_id, task_name=f"luoshi.export.{job_id}")
+
+
+def run_export_job(job_id: int) -> str:
+    """The worker's job: write the workbook to the job's file, counting rows as it goes.
+    At-least-once safe: a finished job is left alone, a job run again after a crash starts
+    its file afresh (written aside and moved into place, so a half file is never served)."""
+    from luoshi.core.actors import system_actor
+
+    from .access import plans_for, tasks_for
+    from .exporter import write_workbook
+
+    job = ExportJob.objects.select_related("requester").filter(pk=job_id).first()
+    if job is None or job.status == ExportJob.Status.DONE:
+        return "nothing to do"
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.RUNNING, rows_done=0, error=""
+    )
+    target = export_path(job)
+    partial = target.with_suffix(".part")
+    # Narrowed to what the requester still reads: a plan taken away since the request is not
+    # exported to them.
+    plans = plans_for(job.requester).filter(pk__in=job.plan_ids)
+
+    def progress(rows: int) -> None:
+        ExportJob.objects.filter(pk=job.pk).update(rows_done=rows)
+
+    try:
+        with partial.open("wb") as fh:
+            rows = write_workbook(plans, tasks_for(job.requester), fh, progress=progress)
+        partial.replace(target)
+    except Exception as exc:  # noqa: BLE001 - the requester sees that it failed, not a spinner
+        logger.exception("ledger export %s failed", job.pk)
+        partial.unlink(missing_ok=True)
+        _finish_export(
+            job, actor=system_actor(), status=ExportJob.Status.FAILED, error=repr(exc)[:2000]
+        )
+        return "failed"
+    _finish_export(
+        job, actor=system_actor(), status=ExportJob.Status.DONE, rows=rows, stored_as=target.name
+    )
+    return f"{rows} rows"
+
+
+@transaction.atomic
+def _finish_export(
+    job: ExportJob, *, actor, status: str, rows: int = 0, stored_as: str = "", error: str = ""
+) -> None:
+    fields = {
+        "status": status,
+        "rows_done": rows,
+        "stored_as": stored_as,
+        "error": error,
+        "finished_at": timezone.now(),
+    }
+    ExportJob.objects.filter(pk=job.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(job, name, value)
+    changes = {"status": [ExportJob.Status.RUNNING, status], "rows_done": [0, rows]}
+    if error:
+        changes["error"] = ["", error]
+    audit.record(
+        actor,
+        [audit.Entry("export", "ledger.exportjob", job.pk, str(job), changes)],
+        at=job.finished_at,
+    )
+
+
+# Days a prepared export is kept for its requester to download; afterwards they ask again.
+EXPORT_KEEP_DAYS = 7
+
+
+@transaction.atomic
+def purge_exports(*, actor, now=None) -> int:
+    """Remove the exports finished more than EXPORT_KEEP_DAYS ago (rows and files), so that
+    prepared workbooks do not pile up beside the uploads. One audit record per run lists them."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=EXPORT_KEEP_DAYS)
+    old = list(
+        ExportJob.objects.filter(finished_at__lt=cutoff).values_list("pk", "stored_as", "status")
+    )
+    if not old:
+        return 0
+    ExportJob.objects.filter(pk__in=[pk for pk, _s, _st in old]).delete()
+    audit.record(
+        actor,
+        [
+            audit.Entry(
+                "export_purge",
+                "ledger.exportjob",
+                "old",
+                _("%(n)s prepared exports") % {"n": len(old)},
+                {"removed": [None, [pk for pk, _s, _st in old]]},
+            )
+        ],
+    )
+    root = Path(settings.MEDIA_ROOT) / "exports"
+    files = [root / stored for _pk, stored, _st in old if stored]
+
+    def unlink() -> None:
+        for f in files:
+            f.unlink(missing_ok=True)
+
+    # The files go only once the rows are gone for good.
+    transaction.on_commit(unlink, robust=True)
+    return len(old)

@@ -66,6 +66,7 @@ class UnitViewSet(
     serializer_class = UnitSerializer
     filterset_fields = ["kind", "parent", "is_active"]
     ordering_fields = ["name", "path"]
+    search_fields = ["name", "short_name", "code"]
 
     def get_queryset(self):
         return visible_units(self.request.user).order_by("path")

@@ -150,7 +150,9 @@ def test_unit_dashboard_shows_only_its_subtree(world, login):
 
 def test_figures_are_computed_in_a_few_queries(world, login, django_assert_max_num_queries):
     person = world.org.supervisor
-    with django_assert_max_num_queries(15):
+    # One counts the deployed plans' completed tasks to pick the focus (several are deployed);
+    # the overdue list reads its ids, then its rows.
+    with django_assert_max_num_queries(17):
         access.cockpit(person)
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from luoshi.core.text import cell_text, cn_int, header_key
-from luoshi.core.xlsx import SheetData, fill_merged
+from luoshi.core.xlsx import SheetData, column_letters, fill_merged
 from luoshi.ledger.dates import (
     DateParseError,
     Deadline,
@@ -441,10 +441,10 @@ def _score(found: dict[int, str]) -> int:
 _CN = "一二三四五六七八九十百〇零两"  # numerals read by luoshi.core.text.cn_int
 
 
-_NO_DOTTED = re.compile(r"^\d{1,4}(?:[.\-]\d{1,4})*$")
+_NO_DOTTED = re.compile(r"^\d+(?:[.\-]\d+)*$")
 _NO_L1 = re.compile(rf"^第?([{_CN}]+)$")
 _NO_L2 = re.compile(rf"^\(([{_CN}]+)\)$")
-_NO_L4 = re.compile(r"^\((\d{1,3})\)$")
+_NO_L4 = re.compile(r"^\((\d+)\)$")
 
 
 def _circled(ch: str) -> int | None:
@@ -905,7 +905,7 @@ class _Sheet:
         width = max((len(r) for r in self.filled[hr:]), default=0)
         extra.extend(c for c in range(width) if c not in used)
         for c in extra:
-            header.setdefault(c, f"column {_col_letter(c)}")
+            header.setdefault(c, f"column {column_letters(c)}")
         self.cols = _Columns(by_field, header, sublabel, sorted(set(extra)))
         self.header_keys = {c: header_key(t) for c, t in enumerate(top) if t}
         self.sub_keys = (
@@ -1039,15 +1039,6 @@ def _index_row(row: list[object], cells: list[int]) -> bool:
         if n != i + 1:
             return False
     return True
-
-
-def _col_letter(c: int) -> str:
-    letters = ""
-    c += 1
-    while c:
-        c, rem = divmod(c - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def parse_sheet(
@@ -1207,7 +1198,7 @@ def _build(state: _Sheet, parsed: ParsedSheet, entries: list[_Entry]) -> None:
     parsed.extra_columns = [
         cols.header[c]
         for c in cols.extra
-        if cols.header[c] != f"column {_col_letter(c)}" or cols.header[c] in kept
+        if cols.header[c] != f"column {column_letters(c)}" or cols.header[c] in kept
     ]
 
     _check_counts(state, entries)

@@ -67,3 +67,24 @@ def test_query_count_is_flat(orgtree, ledger, client, django_assert_max_num_quer
         client.get(_list())
     with django_assert_max_num_queries(12):
         client.get("/api/tasks/")
+
+
+def test_a_large_scope_finds_units_as_the_user_types(orgtree, ledger, client, monkeypatch):
+    """Past UNIT_OPTIONS_MAX units the unit filter lists only the chosen one and searches the
+    units API (scoped as the page) for the rest; a small scope lists them all."""
+    from luoshi.ledger import views
+
+    client.force_login(orgtree.supervisor)
+    page = client.get(_list()).content.decode()
+    assert "data-unit-search" not in page and f'value="{orgtree.b1.pk}"' in page
+
+    monkeypatch.setattr(views, "UNIT_OPTIONS_MAX", 2)
+    page = client.get(_list(f"?unit={orgtree.a1.pk}")).content.decode()
+    assert 'data-unit-search="/api/units/"' in page
+    assert f'<option value="{orgtree.a1.pk}" selected>' in page
+    assert f'value="{orgtree.b1.pk}"' not in page
+    found = client.get("/api/units/", {"search": orgtree.b1.name[:2]}).json()["results"]
+    assert orgtree.b1.pk in [u["id"] for u in found]
+    client.force_login(orgtree.reporter_a)
+    found = client.get("/api/units/", {"search": orgtree.b1.name}).json()["results"]
+    assert orgtree.b1.pk not in [u["id"] for u in found]  # outside the reporter's scope

@@ -58,7 +58,10 @@ def tasks(orgtree):
 
 def _titles(client, query=""):
     page = client.get(reverse("ledger:task_list") + query).context["page"]
-    return sorted(t.title for t in page.paginator.object_list)
+    # The paginator pages the matching ids (core.pagination); every match, not just this page.
+    return sorted(
+        Task.objects.filter(pk__in=page.paginator.object_list).values_list("title", flat=True)
+    )
 
 
 def _api_titles(api, query=""):

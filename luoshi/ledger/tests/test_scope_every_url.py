@@ -25,6 +25,9 @@ SCOPE_TABLE = {
     "ledger:plan_list": "list",
     "ledger:plan_create": "form",
     "ledger:export": "export",
+    # an export job is its requester's alone: B's finished job (its file holds B's task) is 404
+    "ledger:export_job": "export_job",
+    "ledger:export_download": "export_job",
     "ledger:import_start": "form",
     "ledger:task_detail": "task",
     "ledger:task_edit": "task",
@@ -201,6 +204,7 @@ SCOPE_TABLE = {
     "answer-detail": "answer",
     "answer-acknowledge": "answer",
     "login": "public",
+    "health": "public",  # no data: says the process answers (load balancers, the bench)
     "logout": "public",
     "set_language": "public",
     "javascript-catalog": "public",
@@ -218,7 +222,8 @@ def walk(resolver, prefix="", ns=None):
 
 
 @pytest.fixture
-def b_world(orgtree):
+def b_world(orgtree, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     plan = services.create_plan(
         actor=system_actor(), name="乙计划", year=2026, owner_unit=orgtree.b
     )
@@ -253,7 +258,10 @@ def b_world(orgtree):
     [message] = notify.notify(
         orgtree.reporter_b, subject="乙局机密任务", body="乙节点", dedupe_key="scope:b"
     )
+    export_job = services.request_export(actor=orgtree.reporter_b, plan=plan)
+    services.run_export_job(export_job.pk)
     return {
+        "export_job": export_job,
         **_supervision_world(orgtree, task),
         **_assessment_world(orgtree, plan),
         **_consolidation_world(orgtree, task),
@@ -506,7 +514,12 @@ def _assert_b_supervision_unchanged(world) -> None:
 def _text(resp) -> str:
     ctype = resp.get("Content-Type", "")
     if "spreadsheetml" in ctype:
-        wb = openpyxl.load_workbook(io.BytesIO(resp.content), read_only=True)
+        # Exports are streamed (FileResponse): their bytes can be read once, so keep them for
+        # the callers that read a response again.
+        if resp.streaming and not hasattr(resp, "read_once"):
+            resp.read_once = b"".join(resp.streaming_content)
+        data = resp.read_once if resp.streaming else resp.content
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
         return " ".join(
             str(c)
             for ws in wb

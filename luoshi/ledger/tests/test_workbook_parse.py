@@ -669,6 +669,10 @@ def test_sub_rows_under_one_merged_number():
         ),
         ([1, "", 2], "through", [(4, "序号", "", "No. is missing")]),
         ([1, "A-1"], "through", [(4, "序号", "A-1", "No. is not a number like 1 or 1.2")]),
+        # Item numbers of any length, as text or as numbers (long sections of a 100,000-task
+        # ledger).
+        (["9999", "10000", "10000.1", 123456, "1234567", "1234567.12345"], "through", []),
+        (["一", "(一)", "(12345)"], "outline", []),
     ],
 )
 def test_numbering(nos, numbering, expected):

@@ -25,3 +25,41 @@
     });
   });
 })();
+
+/* The unit filter of a large scope (data-unit-search): the page lists only the chosen unit and
+   the others are found as the user types, from the units API (scoped like the page). */
+(function () {
+  "use strict";
+
+  function setup(select) {
+    if (select.tomselect || typeof TomSelect === "undefined") return;
+    var d = select.dataset;
+    new TomSelect(select, {
+      valueField: "id",
+      labelField: "name",
+      searchField: ["name"],
+      maxOptions: 50,
+      preload: false,
+      placeholder: d.placeholder || "",
+      allowEmptyOption: true,
+      load: function (query, callback) {
+        var url = d.unitSearch + "?" + new URLSearchParams({ search: query, page_size: "50" });
+        fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (resp) { return resp.ok ? resp.json() : { results: [] }; })
+          .then(function (data) { callback(data.results || []); })
+          .catch(function () { callback(); });
+      },
+      render: {
+        no_results: function () {
+          return '<div class="no-results">' + (d.noResults || "") + "</div>";
+        },
+      },
+    });
+  }
+
+  function setupAll() {
+    document.querySelectorAll("select[data-unit-search]").forEach(setup);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setupAll);
+  else setupAll();
+})();
