@@ -26,12 +26,14 @@ def env_bool(name: str, default: bool = False) -> bool:
 DEBUG = env_bool("DEBUG", False)
 DATA_DIR = Path(os.environ.get("LUOSHI_DATA_DIR", Path.cwd() / "var")).resolve()
 
+# Known to everyone who has read this file: `luoshi check --deploy` refuses it (core/checks.py).
+DEV_SECRET_KEY = "luoshi-development-only-key-change-me-in-production-0123456789"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if DEBUG or env_bool("LUOSHI_INSECURE_DEV_KEY", True):
         # A fixed development key keeps sessions valid across `make demo` restarts; production
         # deployments set SECRET_KEY (the README's systemd unit does) and LUOSHI_INSECURE_DEV_KEY=0.
-        SECRET_KEY = "luoshi-development-only-key-change-me-in-production-0123456789"
+        SECRET_KEY = DEV_SECRET_KEY
     else:
         raise RuntimeError("SECRET_KEY must be set")
 

@@ -10,6 +10,8 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         import openpyxl
 
+        from . import checks  # noqa: F401  (registers the deployment checks)
+
         # openpyxl parses XML safely only when defusedxml is importable (RELIABILITY.md).
         if not openpyxl.DEFUSEDXML:
             raise RuntimeError("defusedxml must be installed: openpyxl would parse XML unsafely")
