@@ -167,8 +167,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # (core/concurrent.py). On SQLite it saves the page a quarter; on PostgreSQL the second
 # connection's start-up cost more than it saved in the benchmark, so it is off there.
 LUOSHI_CONCURRENT_READS = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
-# Above this many rows in scope, an export runs as a job with a progress bar (ledger/exporter.py
-# writes 12,000-15,000 rows/s: 100,000 rows answer well within gunicorn's 30 s).
+# Above this many rows in scope, an export runs as a job with a progress bar. The exporter writes
+# 12,000-14,000 rows/s on SQLite and PostgreSQL (`make bench`, loop export): 100,000 rows answer
+# within a third of gunicorn's 30 s, leaving room for a slower or busier server.
 LUOSHI_EXPORT_INLINE_MAX_ROWS = int(os.environ.get("LUOSHI_EXPORT_INLINE_MAX_ROWS", "100000"))
 AUTH_USER_MODEL = "org.Person"
 

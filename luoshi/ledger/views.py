@@ -61,6 +61,11 @@ def _with_units(tasks):
     for t in tasks:
         t.resp_units = by_task[t.pk]["responsible"]
         t.coop_units = by_task[t.pk]["cooperating"]
+    return _mark_overdue(tasks, today)
+
+
+def _mark_overdue(tasks, today):
+    for t in tasks:
         t.overdue = rules.is_overdue(t.deadline, t.status, today)
         t.overdue_days = (today - t.deadline).days if t.overdue else 0
     return tasks
@@ -79,9 +84,7 @@ def _with_unit_names(tasks):
         names[task_id].append(name)
     for t in tasks:
         t.resp_unit_names = names[t.pk]
-        t.overdue = rules.is_overdue(t.deadline, t.status, today)
-        t.overdue_days = (today - t.deadline).days if t.overdue else 0
-    return tasks
+    return _mark_overdue(tasks, today)
 
 
 # --- ledger table --------------------------------------------------------------------------
@@ -453,18 +456,6 @@ def plan_deploy(request, pk):
     return redirect("ledger:plan_detail", pk=pk)
 
 
-# Above this many task rows an export runs as a job instead of in the request. Measured with
-# bench/export.py on a 2-core machine shared with other work: 12,000-14,000 rows a second on
-# SQLite and PostgreSQL (100,000 rows in 7-8.4 s, 10,000 in 0.5-0.95 s). 100,000 rows, the
-# issue's city ledger, is then answered within a third of gunicorn's 30 s timeout, leaving room
-# for a slower or busier server; more than that would hold a web worker too long.
-EXPORT_INLINE_MAX_ROWS = 100_000
-
-
-def _export_inline_max() -> int:
-    return int(getattr(settings, "LUOSHI_EXPORT_INLINE_MAX_ROWS", EXPORT_INLINE_MAX_ROWS))
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def export(request):
@@ -489,7 +480,7 @@ def export(request):
         return redirect("ledger:export_job", pk=job.pk)
     tasks = access.tasks_for(request.user)
     rows = count_rows(plans, tasks)
-    if rows > _export_inline_max():
+    if rows > settings.LUOSHI_EXPORT_INLINE_MAX_ROWS:
         return render(request, "ledger/export_large.html", {"plan": plan, "rows": rows})
     name = f"luoshi-ledger-{timezone.localdate():%Y%m%d}.xlsx"
     return FileResponse(
