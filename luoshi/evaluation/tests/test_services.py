@@ -304,6 +304,7 @@ def test_quality_ratings_feed_the_assessment(orgtree, world):
     world.key.refresh_from_db()
     services.evaluate(world.key, actor=orgtree.leader_a, quality="poor", effect="效果一般")
     now = timezone.now()
-    facts = gather(world.plan, now.date() - dt.timedelta(days=1), now.date(), now)
+    today = timezone.localdate(now)
+    facts = gather(world.plan, today - dt.timedelta(days=1), today, now)
     tally = facts["quality"][orgtree.a1.pk]
     assert world.key.pk in tally.missed

@@ -8,6 +8,6 @@ them (keyword-only `actor`, rights checked, audited in the same transaction).
 * integrity: scan for box-ticking signals
 """
 
-from .lights import reasons_text, recompute_lights, report_facts
+from .lights import reasons_text, recompute_lights, recompute_pending, report_facts
 
-__all__ = ["recompute_lights", "reasons_text", "report_facts"]
+__all__ = ["recompute_lights", "recompute_pending", "reasons_text", "report_facts"]

@@ -354,9 +354,17 @@ def lights_after_change(sender, records, **kwargs) -> None:
 
 
 def _recompute_pending() -> None:
+    recompute_pending()
+
+
+def recompute_pending(*, today: dt.date | None = None) -> None:
+    """Recompute, as of `today`, the lights of the tasks changed since the last recompute, and
+    clear the set so the commit's callbacks find nothing left. Called inside a transaction by a
+    loader that tells its changes as of another day (the demo, told as of --today): at commit
+    they would be lit as of the real today."""
     pending = getattr(_pending, "tasks", None)
     if not pending:
         return
     ids = sorted(pending)
     pending.clear()
-    recompute_lights(actor=system_actor(), task_ids=ids)
+    recompute_lights(actor=system_actor(), today=today, task_ids=ids)

@@ -13,6 +13,7 @@ from luoshi.ledger import services
 from luoshi.ledger.importer.service import ImportFailed, Options, run
 from luoshi.ledger.models import Assignment, Plan
 from luoshi.org.models import Person, Role, RoleGrant, Unit, UnitKind
+from luoshi.supervision.services import recompute_pending
 
 
 class Command(BaseCommand):
@@ -104,6 +105,9 @@ class Command(BaseCommand):
         self._bulletins(key_work, today, supervisor)
         self._evaluation(key_work, today, supervisor)
         self._practices(key_work, plan, supervisor)
+        # Lights follow a commit, as of the real today; the story's changes are lit as of its
+        # own day here, inside the load's transaction, so nothing is left for the commit.
+        recompute_pending(today=today)
 
     def _education_plan(self, units, actor):
         """Plan 4: the education bureau's list with targets and actuals (the roll-up's seed
@@ -163,7 +167,6 @@ class Command(BaseCommand):
         from luoshi.evaluation import services as evaluation
         from luoshi.evaluation.models import Recheck
         from luoshi.ledger.models import Task
-        from luoshi.supervision.services import recompute_lights
 
         open_tasks = (
             Task.objects.filter(
@@ -236,10 +239,6 @@ class Command(BaseCommand):
             findings="部分点位出现反弹，需限期整改。",
             deadline=today + dt.timedelta(days=30),
         )
-        # Lit now, as the worker's pass would light it (lights follow a commit; the demo loads
-        # in one transaction).
-        regressed.refresh_from_db()
-        recompute_lights(actor=system_actor(), task_ids=[regressed.rectification_id])
         self.stdout.write("evaluation: 1 completion awaiting acceptance, 1 accepted, 2 re-checks")
 
     def _practices(self, key_work, bureau, supervisor):
