@@ -6,7 +6,7 @@ LUOSHI  := $(BIN)/luoshi
 VENDOR  := luoshi/static/vendor
 export LUOSHI_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: venv assets migrate demo serve test test-fast bench lint messages clean
+.PHONY: venv assets migrate demo serve test test-fast bench reliability lint messages clean
 
 $(BIN)/luoshi: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -55,6 +55,10 @@ test-fast: venv
 
 bench: venv assets
 	$(BIN)/python -m bench.run
+
+# Fuzzing, audit tampering and backup/restore against a real server (docs/reliability.md).
+reliability: venv assets
+	$(BIN)/python -m reliability.run
 
 lint: venv
 	$(BIN)/ruff check .

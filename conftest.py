@@ -86,11 +86,12 @@ def _empty_cache():
 
 @pytest.fixture(autouse=True)
 def _flushable_audit_trail(request):
-    """Let a transactional test's flush empty the audit table on SQLite.
+    """Let a transactional test's flush empty the audit tables.
 
-    The audit table refuses DELETE through triggers (core migration 0003). PostgreSQL's flush
-    TRUNCATEs, which row triggers do not see; SQLite's flush DELETEs and is refused. So before
-    the flush, empty the table with the triggers lifted, in one transaction that restores them."""
+    The audit table refuses DELETE and its head refuses deletion through triggers (core
+    migrations 0003, 0006); on PostgreSQL both refuse TRUNCATE too. SQLite's flush DELETEs: before
+    it, empty the tables with the triggers lifted, in one transaction that restores them.
+    PostgreSQL's flush TRUNCATEs: the session sets the flag the TRUNCATE guard lets through."""
     marker = request.node.get_closest_marker("django_db")
     transactional = (
         "transactional_db" in request.fixturenames
@@ -105,11 +106,28 @@ def _flushable_audit_trail(request):
     from django.db import connection, transaction
 
     if connection.vendor != "sqlite":
+        # The TRUNCATE guard (core migration 0006) lets this session's flush through.
+        with connection.cursor() as cur:
+            cur.execute("SET luoshi.audit_flush = 'on'")
         return
-    migration = importlib.import_module("luoshi.core.migrations.0003_audit_append_only")
+    migrations = [
+        importlib.import_module(f"luoshi.core.migrations.{name}")
+        for name in ("0003_audit_append_only", "0006_audit_head_guarded")
+    ]
     with transaction.atomic(), connection.cursor() as cur:
-        for sql in migration.SQLITE_DROP:
-            cur.execute(sql)
+        for migration in migrations:
+            for sql in migration.SQLITE_DROP:
+                cur.execute(sql)
         cur.execute("DELETE FROM core_auditrecord")
-        for sql in migration.SQLITE:
-            cur.execute(sql)
+        cur.execute("DELETE FROM core_audithead")
+        for migration in migrations:
+            for sql in migration.SQLITE:
+                cur.execute(sql)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _audit_checkpoints_apart(tmp_path_factory):
+    """Checkpoints of the test databases' chains go to a file of the run's own, not var/."""
+    from django.conf import settings
+
+    settings.LUOSHI_AUDIT_CHECKPOINTS = tmp_path_factory.mktemp("audit") / "checkpoints.jsonl"

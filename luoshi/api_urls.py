@@ -1,16 +1,17 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from luoshi.assessment import api as assessment_api
 from luoshi.bulletins import api as bulletins_api
 from luoshi.cockpit import api as cockpit_api
 from luoshi.consolidation import api as consolidation_api
+from luoshi.core.ids import ID_REGEX
 from luoshi.dispatch import api as dispatch_api
 from luoshi.evaluation import api as evaluation_api
 from luoshi.ledger import api as ledger_api
 from luoshi.org import api as org_api
+from luoshi.org.tokens import ObtainToken
 from luoshi.rollup import api as rollup_api
 from luoshi.supervision import api as supervision_api
 
@@ -20,6 +21,13 @@ from luoshi.supervision import api as supervision_api
 
 class Router(DefaultRouter):
     include_format_suffixes = False
+
+    def get_lookup_regex(self, viewset, lookup_prefix=""):
+        # Every lookup is a row id: at most 18 digits, so /api/tasks/<a 30-digit number>/ is a
+        # 404 like any other missing row, not a number the database refuses.
+        if not hasattr(viewset, "lookup_value_regex"):
+            viewset.lookup_value_regex = ID_REGEX
+        return super().get_lookup_regex(viewset, lookup_prefix)
 
 
 router = Router()
@@ -41,7 +49,7 @@ consolidation_api.register(router)
 
 urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
-    path("token/", obtain_auth_token, name="token"),
+    path("token/", ObtainToken.as_view(), name="token"),
     *supervision_api.urlpatterns,
     *rollup_api.urlpatterns,
     *bulletins_api.urlpatterns,

@@ -7,6 +7,7 @@ DEBUG          "1"/"true" to turn on; off by default
 LUOSHI_DATA_DIR  where the SQLite file and uploaded files live (outside the web root)
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -36,6 +37,16 @@ if not SECRET_KEY:
         SECRET_KEY = DEV_SECRET_KEY
     else:
         raise RuntimeError("SECRET_KEY must be set")
+# The audit chain's key (HMAC-SHA256, core/audit.py): without it, someone who can write to the
+# database cannot recompute the hashes of records they rewrite. Set it apart from SECRET_KEY and
+# keep it: records written under one key verify only with that key. Unset, it is derived from
+# SECRET_KEY, and `luoshi check --deploy` warns (luoshi.W002).
+LUOSHI_AUDIT_KEY = os.environ.get("LUOSHI_AUDIT_KEY", "")
+# Checkpoints of the chain's head, appended where the database cannot rewrite them (and to the
+# log): removing the newest records is then detected back to the last checkpoint.
+LUOSHI_AUDIT_CHECKPOINTS = Path(
+    os.environ.get("LUOSHI_AUDIT_CHECKPOINTS", DATA_DIR / "audit-checkpoints.jsonl")
+)
 
 ALLOWED_HOSTS = [
     h.strip()
@@ -60,6 +71,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "django_q",
+    "luoshi.org.apps.LockoutConfig",  # django-axes
     # The loop, in dependency order: each app imports only the ones above it.
     "luoshi.core",
     "luoshi.org",
@@ -79,6 +91,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -88,7 +101,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "luoshi.core.middleware.ScopeMiddleware",
+    "luoshi.core.middleware.ServiceErrorsMiddleware",
+    # Last: turns a log-in refused for too many failures into the lockout page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "luoshi.urls"
@@ -177,6 +192,49 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Content-Security-Policy (django-csp) on every response: scripts only from this server (no inline
+# script or handler anywhere: luoshi/behaviours.js reads data-* attributes instead), nothing
+# framed by other sites, forms posting only here. Inline styles stay allowed: templates size
+# bars and charts with style attributes, and a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],  # as X_FRAME_OPTIONS = "DENY"
+    }
+}
+
+# Log-in lockout (django-axes): after LUOSHI_LOGIN_FAILURES wrong passwords in a row for one
+# account from one address, that pair is refused for LUOSHI_LOGIN_COOLOFF_MINUTES, on the log-in
+# page and /api/token/ alike; a success resets the count. By account *and* address, so that
+# nobody can lock a colleague out by typing wrong passwords under their name from elsewhere.
+AUTHENTICATION_BACKENDS = [
+    "luoshi.org.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LUOSHI_LOGIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LUOSHI_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "luoshi.org.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "luoshi.org.lockout.client_ip"
+# Reverse proxies in front of the server that append to X-Forwarded-For (0: none).
+LUOSHI_PROXY_HOPS = int(os.environ.get("LUOSHI_PROXY_HOPS", "0"))
+# Failures are kept (AccessAttempt); each successful log-in is not another row.
+AXES_DISABLE_ACCESS_LOG = True
+# Unlocking goes through org's admin (audited), not axes' own.
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+# API tokens (/api/token/) expire this many days after they are issued; a password change
+# revokes them.
+LUOSHI_TOKEN_DAYS = int(os.environ.get("LUOSHI_TOKEN_DAYS", "30"))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "desk:home"
 LOGOUT_REDIRECT_URL = "login"
@@ -208,7 +266,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "luoshi.org.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -220,7 +278,7 @@ REST_FRAMEWORK = {
         # ?search= on the views that name search_fields (units, people).
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "luoshi.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "luoshi.core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -267,6 +325,8 @@ LUOSHI_JOBS = {
     "luoshi.escalate_problems": ("luoshi.supervision.jobs.escalate_problems", 60),
     # Daily enough; prepared exports are kept ledger.services.EXPORT_KEEP_DAYS days.
     "luoshi.purge_exports": ("luoshi.ledger.jobs.purge_exports", 360),
+    # Hourly: what a truncated audit trail can hide is at most the last hour.
+    "luoshi.audit_checkpoint": ("luoshi.core.audit.checkpoint", 60),
 }
 # Links in e-mails and robot messages are made absolute with this.
 LUOSHI_BASE_URL = os.environ.get("LUOSHI_BASE_URL", "")

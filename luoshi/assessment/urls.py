@@ -5,15 +5,15 @@ from . import views
 app_name = "assessment"
 urlpatterns = [
     path("", views.assessment_list, name="list"),
-    path("<int:pk>/", views.assessment_detail, name="detail"),
-    path("<int:pk>/compute/", views.assessment_recompute, name="recompute"),
-    path("<int:pk>/lock/", views.assessment_lock, name="lock"),
-    path("<int:pk>/adjustments/", views.adjustment_add, name="adjustment_add"),
+    path("<id:pk>/", views.assessment_detail, name="detail"),
+    path("<id:pk>/compute/", views.assessment_recompute, name="recompute"),
+    path("<id:pk>/lock/", views.assessment_lock, name="lock"),
+    path("<id:pk>/adjustments/", views.adjustment_add, name="adjustment_add"),
     path(
-        "<int:pk>/adjustments/<int:item>/remove/",
+        "<id:pk>/adjustments/<id:item>/remove/",
         views.adjustment_remove,
         name="adjustment_remove",
     ),
-    path("<int:pk>/units/<int:unit>/", views.unit_breakdown, name="unit"),
-    path("plans/<int:plan>/scheme/", views.scheme_edit, name="scheme"),
+    path("<id:pk>/units/<id:unit>/", views.unit_breakdown, name="unit"),
+    path("plans/<id:plan>/scheme/", views.scheme_edit, name="scheme"),
 ]

@@ -5,5 +5,5 @@ from . import views
 app_name = "cockpit"
 urlpatterns = [
     path("", views.cockpit, name="cockpit"),
-    path("units/<int:pk>/", views.unit_dashboard, name="unit"),
+    path("units/<id:pk>/", views.unit_dashboard, name="unit"),
 ]

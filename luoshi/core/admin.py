@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
@@ -71,8 +72,21 @@ class ServiceAdminMixin:
             self.message_user(request, error_text(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
+    # Said, instead of a bare 403, to whoever opens the delete page of a record never deleted.
+    not_deletable_message = _(
+        "“%(name)s” cannot be deleted: the records that refer to it would lose it."
+    )
+
     def has_delete_permission(self, request, obj=None):
         return self.deletable and super().has_delete_permission(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        obj = None if self.deletable else self.get_object(request, unquote(object_id))
+        if obj is None or not self.has_view_or_change_permission(request, obj):
+            return super().delete_view(request, object_id, extra_context)
+        self.message_user(request, self.not_deletable_message % {"name": obj}, messages.WARNING)
+        opts = self.opts
+        return redirect(f"admin:{opts.app_label}_{opts.model_name}_change", obj.pk)
 
     def delete_model(self, request, obj):
         raise PermissionDenied

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import OutOfScope, RuleViolation, StaleVersion
+from .ids import OUT_OF_RANGE
 
 
 class Pagination(PageNumberPagination):
@@ -52,6 +53,12 @@ def exception_handler(exc, context):
         return Response({"detail": str(exc) or "out of scope"}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, RuleViolation):
         exc = ValidationError({exc.field or "non_field_errors": [str(exc)]})
+    if isinstance(exc, OverflowError):
+        # A number too large for the database, wherever in the request it came from.
+        return Response(
+            {"detail": str(OUT_OF_RANGE), "code": "out_of_range"},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     return drf_exception_handler(exc, context)
 
 

@@ -1,16 +1,29 @@
 """The one audited path: every change to an audited object is recorded here, in the same
-transaction as the change, as a hash-chained append-only row."""
+transaction as the change, as a hash-chained append-only row.
+
+What the chain proves against someone who can write to the database but holds neither the audit
+key (settings.LUOSHI_AUDIT_KEY) nor the checkpoint file:
+* a record changed, or a record inserted or removed in the middle: its hash (an HMAC under the
+  key, which they cannot recompute) or the next record's link no longer matches;
+* the newest records removed and the head moved back: the head's triggers refuse moving it back
+  or deleting it, a missing head is an error, and the checkpoints written outside the database
+  (`checkpoint`, hourly and after each verification) name a record and hash that must still be
+  there. Only records written after the last checkpoint can vanish unnoticed."""
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
 import hashlib
+import hmac
 import json
+import logging
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -18,6 +31,17 @@ from django.utils import timezone
 from .models import AuditHead, AuditRecord
 
 GENESIS = "0" * 64
+logger = logging.getLogger("luoshi.audit")
+
+
+def _key() -> bytes:
+    """The chain's key: LUOSHI_AUDIT_KEY, else one derived from SECRET_KEY (check --deploy
+    warns: rotating SECRET_KEY would then orphan the chain)."""
+    if settings.LUOSHI_AUDIT_KEY:
+        return settings.LUOSHI_AUDIT_KEY.encode()
+    return hmac.new(settings.SECRET_KEY.encode(), b"luoshi.audit", hashlib.sha256).digest()
+
+
 _EMPTY = (None, "", [], {})
 
 
@@ -85,7 +109,9 @@ def thread_of(object_type: str, object_id: Any, context: Mapping[str, Any] | Non
     return thread_key(object_type, object_id)
 
 
-def _digest(prev_hash: str, rec: AuditRecord) -> str:
+def _digest(prev_hash: str, rec: AuditRecord, key: bytes | None) -> str:
+    """The record's hash: HMAC-SHA256 under `key`, or plain SHA-256 (records written before
+    the chain was keyed: `key` None)."""
     fields = [
         prev_hash,
         rec.at.isoformat(),
@@ -109,7 +135,9 @@ def _digest(prev_hash: str, rec: AuditRecord) -> str:
         sort_keys=True,
         separators=(",", ":"),
     )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    if key is None:
+        return hashlib.sha256(payload.encode()).hexdigest()
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
 
 
 def record(actor, entries: Iterable[Entry], *, at: dt.datetime | None = None) -> list[AuditRecord]:
@@ -130,6 +158,7 @@ def record(actor, entries: Iterable[Entry], *, at: dt.datetime | None = None) ->
     actor_id = getattr(actor, "pk", None)
     actor_name = getattr(actor, "display_name", "") or str(actor)
     rows = []
+    key = _key()
     for e in entries:
         rec = AuditRecord(
             at=at,
@@ -144,7 +173,7 @@ def record(actor, entries: Iterable[Entry], *, at: dt.datetime | None = None) ->
         )
         rec.thread = (e.thread or thread_of(rec.object_type, rec.object_id, rec.context))[:150]
         rec.prev_hash = prev
-        rec.hash = prev = _digest(prev, rec)
+        rec.hash = prev = _digest(prev, rec, key)
         rows.append(rec)
     created = AuditRecord.objects.bulk_create(rows, batch_size=2000)
     last_id = AuditRecord.objects.filter(hash=prev).values_list("id", flat=True).get()
@@ -153,8 +182,15 @@ def record(actor, entries: Iterable[Entry], *, at: dt.datetime | None = None) ->
     return created
 
 
-def verify_chain(batch: int = 5000) -> tuple[bool, int, str]:
-    """Walk the whole chain; returns (ok, records checked, message)."""
+def verify_chain(batch: int = 5000, *, checkpoints: bool = True) -> tuple[bool, int, str]:
+    """Walk the whole chain, then compare its end with the head and, unless `checkpoints` is
+    False, with every checkpoint written for it. Returns (ok, records checked, message)."""
+    head = AuditHead.objects.filter(pk=1).first()
+    keyed_from = head.keyed_from if head else 1
+    key = _key()
+    marks = _checkpoints_of_this_chain() if checkpoints else {}
+    if isinstance(marks, str):
+        return False, 0, marks
     prev = GENESIS
     count = 0
     qs = AuditRecord.objects.order_by("id")
@@ -166,15 +202,80 @@ def verify_chain(batch: int = 5000) -> tuple[bool, int, str]:
         for rec in chunk:
             if rec.prev_hash != prev:
                 return False, count, f"record {rec.id}: previous hash does not match record before"
-            if _digest(prev, rec) != rec.hash:
+            if _digest(prev, rec, key if rec.id >= keyed_from else None) != rec.hash:
                 return False, count, f"record {rec.id}: content does not match its hash"
+            if rec.id in marks and marks.pop(rec.id) != rec.hash:
+                return False, count, f"record {rec.id}: not the record its checkpoint names"
             prev = rec.hash
             count += 1
             last_id = rec.id
-    head = AuditHead.objects.filter(pk=1).first()
-    if head and head.last_hash != prev:
+    if head is None:
+        if count:
+            return False, count, "the chain head is missing (deleted?)"
+    elif head.last_hash != prev or head.last_id != last_id:
         return False, count, "the chain head does not match the last record (records removed?)"
+    if marks:
+        gone = min(marks)
+        return False, count, f"record {gone}, named by a checkpoint, is gone (records removed?)"
     return True, count, "ok"
+
+
+def _checkpoint_mac(chain: str, last_id: int, last_hash: str, at: str) -> str:
+    message = f"{chain}:{last_id}:{last_hash}:{at}".encode()
+    return hmac.new(_key(), message, hashlib.sha256).hexdigest()
+
+
+def _chain_id() -> str | None:
+    """The chain's identity: its first record's hash (a checkpoint file may have seen other
+    databases, a test run's or a restored copy's)."""
+    return AuditRecord.objects.order_by("id").values_list("hash", flat=True).first()
+
+
+def _checkpoints_of_this_chain() -> dict[int, str] | str:
+    """{record id: hash} from the checkpoint file, for this chain; an error message when a line
+    is not one this key wrote."""
+    path = settings.LUOSHI_AUDIT_CHECKPOINTS
+    if not path or not os.path.exists(path):
+        return {}
+    chain = _chain_id()
+    marks = {}
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                cp = json.loads(line)
+                mac = _checkpoint_mac(cp["chain"], cp["last_id"], cp["last_hash"], cp["at"])
+            except (ValueError, KeyError, TypeError):
+                return f"checkpoint file line {n} is damaged"
+            if not hmac.compare_digest(mac, str(cp.get("mac", ""))):
+                return f"checkpoint file line {n} was not written with this audit key"
+            if cp["chain"] == chain:
+                marks[int(cp["last_id"])] = cp["last_hash"]
+    return marks
+
+
+def checkpoint() -> dict | None:
+    """Append the chain's head to the checkpoint file (fsynced) and to the log, with a MAC under
+    the audit key: a later verification finds that record with that hash or reports it gone.
+    The worker runs it hourly (settings.LUOSHI_JOBS) and `audit_verify` after each check."""
+    head = AuditHead.objects.filter(pk=1).first()
+    chain = _chain_id()
+    if head is None or chain is None:
+        return None
+    at = timezone.now().astimezone(dt.UTC).isoformat()
+    cp = {"chain": chain, "last_id": head.last_id, "last_hash": head.last_hash, "at": at}
+    cp["mac"] = _checkpoint_mac(chain, head.last_id, head.last_hash, at)
+    line = json.dumps(cp, sort_keys=True)
+    path = settings.LUOSHI_AUDIT_CHECKPOINTS
+    if path:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+    logger.info("audit checkpoint %s", line)
+    return cp
 
 
 def history(object_type: str, object_ids: Iterable[Any]):

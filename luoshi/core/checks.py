@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
@@ -18,5 +18,21 @@ def development_secret_key(app_configs, **kwargs) -> list[Error]:
             hint="Set SECRET_KEY to a long random value and LUOSHI_INSECURE_DEV_KEY=0 "
             "(README, Configuration).",
             id="luoshi.E001",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def audit_key(app_configs, **kwargs) -> list[Warning]:
+    """Unset, the audit key is derived from SECRET_KEY: rotating SECRET_KEY (after a leak, say)
+    would then make every record written so far unverifiable."""
+    if getattr(settings, "LUOSHI_AUDIT_KEY", ""):
+        return []
+    return [
+        Warning(
+            "LUOSHI_AUDIT_KEY is not set: the audit chain's key is derived from SECRET_KEY.",
+            hint="Set LUOSHI_AUDIT_KEY to a long random value, apart from SECRET_KEY, and keep "
+            "it: records verify only with the key they were written under (README, Audit).",
+            id="luoshi.W002",
         )
     ]

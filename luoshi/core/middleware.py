@@ -1,10 +1,12 @@
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 
 from .errors import OutOfScope
+from .ids import OUT_OF_RANGE
 
 
-class ScopeMiddleware:
-    """A service's OutOfScope becomes Django's 403 on every page."""
+class ServiceErrorsMiddleware:
+    """On every page: a service's OutOfScope becomes Django's 403, and a number too large for
+    the database, wherever in the request it came from (core/ids.py), the request's 400."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -15,4 +17,6 @@ class ScopeMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, OutOfScope):
             raise PermissionDenied(str(exception)) from exception
+        if isinstance(exception, OverflowError):
+            raise BadRequest(str(OUT_OF_RANGE)) from exception
         return None

@@ -92,6 +92,8 @@ class AuditRecord(models.Model):
         # org: log-in paths for people an import created
         "activation_link": _("issued an activation link"),
         "activate": _("activated the account"),
+        "issue_token": _("issued an API token"),
+        "unlock_login": _("unlocked the log-in"),
     }
 
     def __str__(self) -> str:
@@ -133,6 +135,9 @@ class AuditHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, verbose_name=_("ID"))
     last_id = models.BigIntegerField(default=0, verbose_name=_("last record"))
     last_hash = models.CharField(max_length=64, default="0" * 64, verbose_name=_("last hash"))
+    # Records from this id on are hashed with the audit key (HMAC); earlier ones, written before
+    # the chain was keyed, with plain SHA-256. Database triggers keep it fixed (migration 0006).
+    keyed_from = models.BigIntegerField(default=1, verbose_name=_("keyed from record"))
 
     class Meta:
         verbose_name = _("audit chain head")

@@ -1,7 +1,8 @@
-"""Messages of the worker's admin pages (django-q2) that its own zh-hans catalogue leaves
-untranslated. Listed here so that `make messages` keeps them in the project's catalogue, which
-Django reads before any app's (LOCALE_PATHS): the admin's job pages then read in Chinese too.
-Nothing imports this module; regenerate the list after upgrading django-q2 (see the README)."""
+"""Messages of third-party admin pages (django-q2, django-axes) that their own zh-hans
+catalogues leave untranslated. Listed here so that `make messages` keeps them in the project's
+catalogue, which Django reads before any app's (LOCALE_PATHS): their admin pages then read in
+Chinese too. Nothing imports this module; regenerate the lists after upgrading either (see the
+README)."""
 
 from django.utils.translation import gettext_noop
 
@@ -47,4 +48,16 @@ DJANGO_Q_MESSAGES = (
     gettext_noop("Lock until"),
     gettext_noop("Prevent any cluster from pulling until"),
     gettext_noop("SIGALARM is not available on your platform"),
+)
+
+# django-axes (log-in lockout): its admin list of failed log-ins, shown in org's admin.
+AXES_MESSAGES = (
+    gettext_noop("access attempt"),
+    gettext_noop("access attempts"),
+    gettext_noop("User Agent"),
+    gettext_noop("IP Address"),
+    gettext_noop("Username"),
+    gettext_noop("Path"),
+    gettext_noop("Attempt Time"),
+    gettext_noop("Failed Logins"),
 )

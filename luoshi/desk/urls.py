@@ -5,5 +5,5 @@ from . import views
 app_name = "desk"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("desk/cycles/<int:pk>/urge/", views.urge, name="urge"),
+    path("desk/cycles/<id:pk>/urge/", views.urge, name="urge"),
 ]

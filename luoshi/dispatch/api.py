@@ -16,7 +16,7 @@ from .models import Report, Slot
 class SlotSerializer(serializers.ModelSerializer):
     task_no = serializers.CharField(source="task.no", read_only=True)
     task_title = serializers.CharField(source="task.title", read_only=True)
-    report = serializers.PrimaryKeyRelatedField(read_only=True)
+    report = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Slot

@@ -3,6 +3,7 @@ changes through services.*."""
 
 from django.db.models import Prefetch
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -22,8 +23,10 @@ from .history import present, task_history
 from .models import TASK_FIELDS, Assignment, Category, Milestone, Plan, Task, TaskLightChoice
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ScopedRelated(serializers.PrimaryKeyRelatedField):
-    """A related id the requester must be able to see."""
+    """A related id the requester must be able to see (an integer: with its queryset chosen per
+    request, the schema cannot read the type from a model)."""
 
     def __init__(self, scope_fn, **kw):
         self.scope_fn = scope_fn

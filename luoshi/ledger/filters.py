@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from luoshi.core.ids import IdChoiceFilter, IdFilter
 from luoshi.org.access import subtree_units
 from luoshi.org.models import Unit
 
@@ -41,13 +42,13 @@ def overdue_q(today: dt.date) -> Q:
 
 
 class TaskFilter(df.FilterSet):
-    plan = df.ModelChoiceFilter(queryset=Plan.objects.all(), label=_("plan"))
-    category = df.ModelChoiceFilter(queryset=Category.objects.all(), label=_("category"))
-    unit = df.ModelChoiceFilter(
+    plan = IdChoiceFilter(queryset=Plan.objects.all(), label=_("plan"))
+    category = IdChoiceFilter(queryset=Category.objects.all(), label=_("category"))
+    unit = IdChoiceFilter(
         queryset=Unit.objects.all(), method="filter_unit", label=_("unit (with subunits)")
     )
-    lead_leader = df.NumberFilter(field_name="lead_leader_id", label=_("lead leader"))
-    owner = df.NumberFilter(field_name="owner_id", label=_("owner"))
+    lead_leader = IdFilter(field_name="lead_leader_id", label=_("lead leader"))
+    owner = IdFilter(field_name="owner_id", label=_("owner"))
     key_task = df.BooleanFilter(label=_("key task"))
     # ?status=not_started&status=in_progress: any of them; "open" (未完成) is every status but
     # done and cancelled.
@@ -60,7 +61,7 @@ class TaskFilter(df.FilterSet):
     light = df.MultipleChoiceFilter(
         field_name="shown_light__light", choices=TaskLightChoice.choices, label=_("light")
     )
-    parent = df.NumberFilter(field_name="parent_id", label=_("parent task"))
+    parent = IdFilter(field_name="parent_id", label=_("parent task"))
     top_level = df.BooleanFilter(
         field_name="parent", lookup_expr="isnull", label=_("top-level only")
     )
@@ -113,8 +114,8 @@ class TaskFilter(df.FilterSet):
 
 
 class MilestoneFilter(df.FilterSet):
-    task = df.NumberFilter(field_name="task_id")
-    plan = df.NumberFilter(field_name="task__plan_id")
+    task = IdFilter(field_name="task_id")
+    plan = IdFilter(field_name="task__plan_id")
     date_before = df.DateFilter(field_name="date", lookup_expr="lte")
     date_after = df.DateFilter(field_name="date", lookup_expr="gte")
 

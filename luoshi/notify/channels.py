@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from . import outbound
 from .models import Channel, Message, WebhookKind
-from .rules import truncate_utf8
+from .rules import markdown_plain, truncate_utf8
 
 logger = logging.getLogger(__name__)
 
@@ -94,9 +94,10 @@ def plain_text(note: Note) -> str:
 
 
 def markdown_text(note: Note, *, heading: str = "**{}**") -> str:
-    parts = [heading.format(title(note))]
+    # Titles and bodies carry what people typed (task titles, comments): shown, never rendered.
+    parts = [heading.format(markdown_plain(title(note), one_line=True))]
     if note.body:
-        parts.append(note.body)
+        parts.append(markdown_plain(note.body))
     if note.link:
         parts.append(f"[{_('Open in Luoshi')}]({note.link})")
     return "\n\n".join(parts)

@@ -32,6 +32,10 @@ class OutboundError(Exception):
 class Refused(OutboundError):
     """Refused before connecting: the URL may not be reached from this server."""
 
+    def __init__(self, message: str, *, host: str = "", ip: str = ""):
+        self.host, self.ip = host, ip
+        super().__init__(message)
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -50,12 +54,23 @@ def check_url_shape(url: str) -> tuple[str, str, int]:
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
+# IPv6 forms that carry an IPv4 address in their last 32 bits and reach it: NAT64's well-known
+# prefix (RFC 6052; 64:ff9b::a9fe:a9fe is 169.254.169.254 through a NAT64 gateway) and the
+# deprecated IPv4-compatible form. Python calls both global whatever they embed.
+EMBEDS_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::/96"))
+# NAT64 prefixes for local use (RFC 8215): translated to whatever the network decides.
+LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+
+
 def is_public(ip: IPAddress) -> bool:
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped:
             return is_public(ip.ipv4_mapped)
+        for net in EMBEDS_IPV4:
+            if ip in net:
+                return is_public(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
         # 6to4 and Teredo embed IPv4 addresses that older Pythons do not look into.
-        if ip.sixtofour or ip.teredo:
+        if ip.sixtofour or ip.teredo or ip in LOCAL_NAT64:
             return False
     return ip.is_global and not ip.is_multicast
 
@@ -102,7 +117,9 @@ def resolve(host: str, port: int, allowed: Iterable[str] = ()) -> list[str]:
         if not is_public(ip) and not _allowed(host, ip, allowed):
             raise Refused(
                 f"{host} resolves to {ip}, an internal address; add it to"
-                " LUOSHI_WEBHOOK_ALLOWED_HOSTS if this gateway is meant to be reached"
+                " LUOSHI_WEBHOOK_ALLOWED_HOSTS if this gateway is meant to be reached",
+                host=host,
+                ip=str(ip),
             )
     return [str(ip) for ip in candidates]
 

@@ -57,6 +57,39 @@ def rate_limited_until(
     return now + RATE_WINDOW
 
 
+# Markdown's marks as full-width look-alikes. WeCom and DingTalk render a subset of markdown and
+# document no escape character (a backslash shows as itself), so a task title such as
+# "[点这里](http://…)" or "<font color=…>" would become a link or markup in the group chat.
+# The full-width forms read the same in Chinese text and mean nothing to the renderer.
+_MARKDOWN_MARKS = str.maketrans(
+    {
+        "[": "［",
+        "]": "］",
+        "(": "（",
+        ")": "）",
+        "*": "＊",
+        "_": "＿",
+        "`": "｀",
+        "#": "＃",
+        "<": "＜",
+        ">": "＞",
+        "~": "～",
+        "|": "｜",
+        "!": "！",
+        "\\": "＼",
+    }
+)
+
+
+def markdown_plain(text: str, *, one_line: bool = False) -> str:
+    """`text` shown as itself in a markdown message, never as links, emphasis or markup.
+    `one_line`: line breaks become spaces (a title's line break would end its heading)."""
+    text = text.translate(_MARKDOWN_MARKS)
+    if one_line:
+        text = " ".join(text.split())
+    return text
+
+
 def truncate_utf8(text: str, limit: int) -> str:
     """Cut text to at most `limit` UTF-8 bytes (robots count bytes, not characters)."""
     data = text.encode()

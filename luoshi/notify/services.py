@@ -31,7 +31,7 @@ from luoshi.org.models import ancestor_paths
 from luoshi.org.scope import scope_for
 
 from . import channels as channel_impl
-from . import rules
+from . import outbound, rules
 from .models import Channel, Delivery, Message, Preference, Status, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -539,6 +539,27 @@ def _credential_changes(before: WebhookEndpoint | None, after: WebhookEndpoint) 
     return changes
 
 
+def _check_reachable(endpoint: WebhookEndpoint) -> None:
+    """A URL leading inside the network is refused when it is saved, with the address it leads
+    to, not first at the send. A name this server cannot resolve yet is saved: the send says so
+    when it fails (the robot's host may only resolve where the server is deployed)."""
+    _scheme, host, port = outbound.check_url_shape(endpoint.url)
+    try:
+        outbound.resolve(host, port, channel_impl.allowed_hosts())
+    except outbound.Refused as e:
+        raise RuleViolation(
+            _(
+                "%(host)s leads to %(ip)s, an address inside the network: group robots may only "
+                "reach public addresses. If this gateway is meant to be reached, the server's "
+                "administrator adds it to LUOSHI_WEBHOOK_ALLOWED_HOSTS."
+            )
+            % {"host": e.host, "ip": e.ip},
+            field="url",
+        ) from e
+    except outbound.OutboundError:
+        pass
+
+
 @transaction.atomic
 def create_endpoint(*, actor, **fields) -> WebhookEndpoint:
     unknown = set(fields) - set(ENDPOINT_FIELDS)
@@ -547,6 +568,7 @@ def create_endpoint(*, actor, **fields) -> WebhookEndpoint:
     endpoint = WebhookEndpoint(**fields)
     _check_may_manage(actor, [endpoint.unit])
     endpoint.full_clean()
+    _check_reachable(endpoint)
     endpoint.save()
     changes = audit.diff({}, endpoint_snapshot(endpoint)) | _credential_changes(None, endpoint)
     audit.record(
@@ -567,6 +589,8 @@ def update_endpoint(endpoint: WebhookEndpoint, *, actor, **fields) -> WebhookEnd
     for name, value in fields.items():
         setattr(endpoint, name, value)
     endpoint.full_clean()
+    if endpoint.url != before.url:
+        _check_reachable(endpoint)
     endpoint.save()
     changes = audit.diff(endpoint_snapshot(before), endpoint_snapshot(endpoint))
     changes |= _credential_changes(before, endpoint)

@@ -5,6 +5,7 @@ role grants are revoked."""
 
 import copy
 
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.admin import forms as admin_forms
 from django.contrib.auth.admin import UserAdmin
@@ -21,9 +22,12 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 
 from luoshi.core.admin import (
+    SERVICE_ERRORS,
+    ReadOnlyAdminMixin,
     ServiceAdminMixin,
     VersionedAdminForm,
     adopt,
@@ -161,6 +165,12 @@ class PersonAdmin(ServiceAdminMixin, UserAdmin):
     list_display = ["username", "full_name", "title", "unit", "is_active"]
     search_fields = ["username", "full_name"]
     list_filter = ["is_active", "is_superuser", "grants__role"]
+    actions = ["deactivate"]
+    not_deletable_message = _(
+        "People are never deleted: their names stay in the records they made. To take "
+        "%(name)s's log-in away, untick “active” below and save, or choose “Deactivate” on "
+        "the list."
+    )
     ordering = ["full_name", "id"]
     autocomplete_fields = ["unit"]
     inlines = [GrantInline]
@@ -200,6 +210,26 @@ class PersonAdmin(ServiceAdminMixin, UserAdmin):
             if not scope_for(request.user).is_admin:
                 fields.append("is_staff")
         return fields
+
+    @admin.action(description=_("Deactivate the selected people (they can no longer log in)"))
+    def deactivate(self, request, queryset):
+        done = 0
+        for person in queryset.filter(is_active=True).order_by("pk"):
+            try:
+                services.update_person(
+                    person, actor=request.user, version=person.version, is_active=False
+                )
+            except SERVICE_ERRORS as exc:
+                self.message_user(request, f"{person}: {error_text(exc)}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext("%(n)d person deactivated.", "%(n)d people deactivated.", done)
+                % {"n": done},
+                messages.SUCCESS,
+            )
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -290,3 +320,33 @@ def own_password_change(request, extra_context=None):
 
 # Read by AdminSite.get_urls, which runs after every admin module is loaded.
 admin.site.password_change = own_password_change
+
+
+@admin.register(AccessAttempt)
+class LoginLockoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Failed log-ins as django-axes counts them; a locked pair is unlocked here, audited."""
+
+    list_display = ["username", "ip_address", "failures_since_start", "attempt_time"]
+    search_fields = ["username", "ip_address"]
+    ordering = ["-attempt_time"]
+    fields = list_display + ["user_agent", "path_info"]
+    actions = ["unlock"]
+
+    def has_module_permission(self, request):
+        return scope_for(request.user).is_admin
+
+    def has_view_permission(self, request, obj=None):
+        return scope_for(request.user).is_admin
+
+    @admin.action(description=_("Unlock the selected log-ins"))
+    def unlock(self, request, queryset):
+        try:
+            n = services.unlock_logins(list(queryset), actor=request.user)
+        except SERVICE_ERRORS as exc:
+            self.message_user(request, error_text(exc), messages.ERROR)
+            return
+        self.message_user(
+            request,
+            ngettext("%(n)d log-in unlocked.", "%(n)d log-ins unlocked.", n) % {"n": n},
+            messages.SUCCESS,
+        )

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
+from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
 from luoshi.core import audit
 from luoshi.core.actors import is_system
@@ -325,19 +329,76 @@ def set_password(person: Person, raw: str | None, *, actor) -> Person:
     else:
         person.set_unusable_password()
     Person.objects.filter(pk=person.pk).update(password=person.password)
+    changes = {"password": ["***" if had else None, "*** (changed)" if raw else None]}
+    # A token outlives no password: whoever learned the old one loses the API too.
+    if Token.objects.filter(user=person).delete()[0]:
+        changes["api_token"] = ["***", None]
+    audit.record(actor, [audit.Entry("update", "org.person", person.pk, str(person), changes)])
+    return person
+
+
+@transaction.atomic
+def unlock_logins(attempts, *, actor) -> int:
+    """Forget the failed log-ins of the given (account, address) pairs, so they may try again
+    at once. Administrators only; one audit record per pair."""
+    if not scope_for(actor).is_admin:
+        raise OutOfScope(_("Only an administrator may unlock a log-in."))
+    from axes.models import AccessAttempt
+
+    attempts = list(attempts)
+    AccessAttempt.objects.filter(pk__in=[a.pk for a in attempts]).delete()
+    people = dict(
+        Person.objects.filter(username__in=[a.username for a in attempts]).values_list(
+            "username", "pk"
+        )
+    )
     audit.record(
         actor,
         [
             audit.Entry(
-                "update",
+                "unlock_login",
+                "org.person",
+                people.get(a.username, ""),
+                a.username or "",
+                {"failures": [a.failures_since_start, 0]},
+                {"ip_address": a.ip_address},
+            )
+            for a in attempts
+        ],
+    )
+    return len(attempts)
+
+
+def token_lifetime() -> dt.timedelta:
+    return dt.timedelta(days=settings.LUOSHI_TOKEN_DAYS)
+
+
+@transaction.atomic
+def issue_api_token(person: Person, *, actor) -> Token:
+    """The person's API token: the one they hold while it is younger than LUOSHI_TOKEN_DAYS,
+    else a new one (audited; the key itself never is)."""
+    if actor.pk != person.pk:
+        _check_manages(actor, person.unit)
+    token = Token.objects.select_for_update().filter(user=person).first()
+    if token is not None and token.created > timezone.now() - token_lifetime():
+        return token
+    replaced = token is not None
+    if replaced:
+        token.delete()
+    token = Token.objects.create(user=person)
+    audit.record(
+        actor,
+        [
+            audit.Entry(
+                "issue_token",
                 "org.person",
                 person.pk,
                 str(person),
-                {"password": ["***" if had else None, "*** (changed)" if raw else None]},
+                {"api_token": ["*** (expired)" if replaced else None, "***"]},
             )
         ],
     )
-    return person
+    return token
 
 
 @transaction.atomic

@@ -48,4 +48,4 @@ class RollupView(APIView):
         return Response(rules.as_json(plan.name, access.rollup(request.user, plan)))
 
 
-urlpatterns = [path("plans/<int:pk>/rollup/", RollupView.as_view(), name="plan-rollup")]
+urlpatterns = [path("plans/<id:pk>/rollup/", RollupView.as_view(), name="plan-rollup")]

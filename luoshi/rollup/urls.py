@@ -5,5 +5,5 @@ from . import views
 app_name = "rollup"
 urlpatterns = [
     path("", views.rollup, name="rollup"),
-    path("plans/<int:pk>/", views.plan_rollup, name="plan_rollup"),
+    path("plans/<id:pk>/", views.plan_rollup, name="plan_rollup"),
 ]

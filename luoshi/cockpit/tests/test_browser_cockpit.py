@@ -40,7 +40,7 @@ def _open_cockpit(page, username, password=PASSWORD):
     page.context.clear_cookies()
     login_through_form(page, username, password)
     page.goto("/cockpit/")
-    page.wait_for_function("window.cockpitCharts && window.cockpitCharts['chart-lights']")
+    page.wait_for_function("() => window.cockpitCharts && window.cockpitCharts['chart-lights']")
 
 
 @pytest.mark.browser
@@ -84,7 +84,9 @@ def test_cockpit_on_a_phone_is_one_column(browser_page, world):
     assert boxes[1]["y"] > boxes[0]["y"] + boxes[0]["height"]  # stacked, not side by side
     # The charts follow the window: back to a desktop, the light chart grows with its column.
     page.set_viewport_size(DESKTOP)
-    page.wait_for_function(f"window.cockpitCharts['chart-lights'].getWidth() > {PHONE['width']}")
+    page.wait_for_function(
+        f"() => window.cockpitCharts['chart-lights'].getWidth() > {PHONE['width']}"
+    )
     page.screenshot(path=str(ARTIFACTS / "cockpit-desktop.png"), full_page=True)
     assert page.luoshi_errors == []
 
@@ -103,7 +105,7 @@ def test_write_the_demo_city_screenshots(browser_page):
     page.screenshot(path=str(DOCS / "cockpit.png"), full_page=True)
     page.set_viewport_size(PHONE)
     page.reload()
-    page.wait_for_function("window.cockpitCharts && window.cockpitCharts['chart-lights']")
+    page.wait_for_function("() => window.cockpitCharts && window.cockpitCharts['chart-lights']")
     page.wait_for_timeout(800)
     page.screenshot(path=str(DOCS / "cockpit-phone.png"), full_page=True)
     assert page.luoshi_errors == []

@@ -67,8 +67,14 @@ def test_a_schedule_added_and_changed_in_the_admin_is_audited(orgtree, plan, cli
         "active": [True, False],
         "due_time": ["17:00:00", "12:00:00"],
     }
+    # Never deleted: the delete page goes back to the schedule, saying why (not a bare 403).
     delete = reverse("admin:dispatch_schedule_delete", args=[schedule.pk])
-    assert admin.get(delete).status_code == 403
+    resp = admin.post(delete, follow=True)
+    assert resp.redirect_chain == [
+        (reverse("admin:dispatch_schedule_change", args=[schedule.pk]), 302)
+    ]
+    assert any("cannot be deleted" in str(m) for m in resp.context["messages"])
+    assert type(schedule).objects.filter(pk=schedule.pk).exists()
     changelist = admin.get(reverse("admin:dispatch_schedule_changelist"))
     assert changelist.context["action_form"] is None  # no "delete selected"
 

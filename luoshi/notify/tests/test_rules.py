@@ -96,3 +96,13 @@ def test_truncate_counts_utf8_bytes(text, limit, out):
 )
 def test_redact_url_hides_credentials(url, shown):
     assert rules.redact_url(url) == shown
+
+
+def test_typed_text_is_shown_not_rendered_in_group_chat_markdown():
+    title = "[点这里](http://evil.example/) **急** <font color=red>x</font> `a` #1 ~b~ |c| \\d"
+    safe = rules.markdown_plain(title)
+    for mark in "[]()*<>`#~|\\":
+        assert mark not in safe
+    assert safe.startswith("［点这里］（http://evil.example/）")
+    assert rules.markdown_plain("第一行\n第二行", one_line=True) == "第一行 第二行"
+    assert rules.markdown_plain("第一行\n第二行") == "第一行\n第二行"

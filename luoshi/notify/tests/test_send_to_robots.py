@@ -162,3 +162,20 @@ def test_the_unit_robot_is_used_when_none_is_given(orgtree, robot, make_endpoint
         )
         == []
     )
+
+
+def test_a_title_cannot_smuggle_a_link_into_the_group_chat(orgtree, robot, make_endpoint):
+    endpoint = make_endpoint("wecom")
+    [msg] = services.notify(
+        orgtree.reporter_a,
+        subject="[点这里领取](http://evil.example/)",
+        body="<font color=warning>伪造</font>",
+        url="/tasks/7/",
+        channels=("webhook",),
+        webhook=endpoint,
+        dedupe_key="smuggle",
+    )
+    services.deliver_due()
+    content = robot.requests[0].body["markdown"]["content"]
+    assert "](http://evil.example/)" not in content and "<font" not in content
+    assert "［点这里领取］" in content and "(https://luoshi.example.gov.cn/tasks/7/)" in content

@@ -42,6 +42,9 @@ def _deliver_to(person, url, key="s"):
         "http://[::1]/hook",  # loopback, but only 127.0.0.1 is allowed in these tests
         "http://167772161/hook",  # 10.0.0.1 written as a number
         "http://224.0.0.1/hook",
+        "http://[64:ff9b::a9fe:a9fe]/latest/",  # 169.254.169.254 through NAT64
+        "http://[64:ff9b:1::a00:1]/hook",  # a local-use NAT64 prefix
+        "http://[::a9fe:a9fe]/hook",  # the deprecated IPv4-compatible form
     ],
 )
 def test_internal_addresses_are_refused_without_connecting(orgtree, no_connections, url):
@@ -185,3 +188,49 @@ def test_https_checks_the_certificate_against_the_name(orgtree, tls_robot, monke
     msg, _ = _deliver_to(orgtree.reporter_a, wrong, key="tls-wrong-name")
     assert msg.status == Status.PENDING and "certificate" in msg.last_error.lower()
     assert len(robot.requests) == 1
+
+
+def test_nat64_of_a_public_address_is_public():
+    import ipaddress
+
+    assert outbound.is_public(ipaddress.ip_address("64:ff9b::5db8:d822"))  # 93.184.216.34
+    assert not outbound.is_public(ipaddress.ip_address("64:ff9b::a00:1"))  # 10.0.0.1
+
+
+# --- refused when saved, not first at the send ------------------------------------------------
+
+
+def test_an_internal_target_is_refused_when_saved(orgtree, monkeypatch, settings):
+    from luoshi.core.errors import RuleViolation
+
+    settings.LUOSHI_WEBHOOK_ALLOWED_HOSTS = []
+    with pytest.raises(RuleViolation) as refused:
+        services.create_endpoint(
+            actor=orgtree.admin, name="内网", kind="generic", url="http://10.0.0.7/hook"
+        )
+    assert refused.value.field == "url" and "10.0.0.7" in str(refused.value)
+    assert "LUOSHI_WEBHOOK_ALLOWED_HOSTS" in str(refused.value)
+    assert not WebhookEndpoint.objects.exists()
+
+    def fake_dns(host, port, *args, **kwargs):
+        if host == "gateway.corp.test":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.168.3.4", port))]
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_dns)
+    # A name this server cannot resolve yet is saved (it may resolve only where deployed).
+    robot = services.create_endpoint(
+        actor=orgtree.admin, name="钉钉", kind="generic", url="https://hooks.unknown.test/x"
+    )
+    with pytest.raises(RuleViolation, match="192.168.3.4"):
+        services.update_endpoint(robot, actor=orgtree.admin, url="https://gateway.corp.test/x")
+    robot.refresh_from_db()
+    assert robot.url == "https://hooks.unknown.test/x"
+    # Allowed by the server's administrator: saved.
+    settings.LUOSHI_WEBHOOK_ALLOWED_HOSTS = ["gateway.corp.test"]
+    services.update_endpoint(robot, actor=orgtree.admin, url="https://gateway.corp.test/x")
+    robot.refresh_from_db()
+    assert robot.url == "https://gateway.corp.test/x"
+    # Saving other fields does not look the URL up again.
+    settings.LUOSHI_WEBHOOK_ALLOWED_HOSTS = []
+    services.update_endpoint(robot, actor=orgtree.admin, name="网关")

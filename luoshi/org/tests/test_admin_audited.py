@@ -331,13 +331,42 @@ def test_a_superusers_password_is_changed_only_by_a_superuser(orgtree):
         services.set_password(orgtree.reporter_b, "x-long-pass-2026", actor=orgtree.admin)
 
 
+def refused_delete(client, model: str, pk: int) -> str:
+    """The delete page of a record never deleted: back to its change page with the reason (not
+    a bare 403), for GET and POST alike. Returns the message."""
+    change = reverse(f"admin:{model}_change", args=[pk])
+    for method in (client.get, client.post):
+        resp = method(reverse(f"admin:{model}_delete", args=[pk]), follow=True)
+        assert resp.redirect_chain == [(change, 302)]
+        message = [str(m) for m in resp.context["messages"]][-1]
+    return message
+
+
 def test_people_and_units_are_not_deleted_in_the_admin(orgtree, admin_login):
-    person_delete = reverse("admin:org_person_delete", args=[orgtree.reporter_b.pk])
-    assert admin_login.get(person_delete).status_code == 403
-    unit_delete = reverse("admin:org_unit_delete", args=[orgtree.b1.pk])
-    assert admin_login.get(unit_delete).status_code == 403
+    message = refused_delete(admin_login, "org_person", orgtree.reporter_b.pk)
+    assert "never deleted" in message and "untick “active”" in message
+    assert Person.objects.filter(pk=orgtree.reporter_b.pk, is_active=True).exists()
+    assert "cannot be deleted" in refused_delete(admin_login, "org_unit", orgtree.b1.pk)
     changelist = admin_login.get(reverse("admin:org_person_changelist"))
     assert "delete_selected" not in changelist.content.decode()
+    # Someone without the right to see the person still gets Django's refusal.
+    admin_login.force_login(orgtree.reporter_a)
+    delete = reverse("admin:org_person_delete", args=[orgtree.reporter_b.pk])
+    assert admin_login.get(delete).status_code in (302, 403)
+
+
+def test_people_are_deactivated_from_the_list_with_an_audit_record(orgtree, admin_login):
+    changelist = reverse("admin:org_person_changelist")
+    assert "deactivate" in admin_login.get(changelist).content.decode()
+    ids = [orgtree.reporter_a.pk, orgtree.reporter_b.pk]
+    resp = admin_login.post(
+        changelist, {"action": "deactivate", "_selected_action": ids}, follow=True
+    )
+    assert "2 people deactivated." in [str(m) for m in resp.context["messages"]]
+    assert not Person.objects.filter(pk__in=ids, is_active=True).exists()
+    for pk in ids:
+        (rec,) = audit_of("org.person", pk, "update")
+        assert rec.changes == {"is_active": [True, False]}
 
 
 # --- units ----------------------------------------------------------------------------------
@@ -423,7 +452,7 @@ def test_plans_and_categories_in_the_admin_go_through_the_ledger_services(orgtre
     assert "changed by someone else" in resp.content.decode()
     plan.refresh_from_db()
     assert plan.description == "全年"
-    assert admin_login.get(reverse("admin:ledger_plan_delete", args=[plan.pk])).status_code == 403
+    assert "cannot be deleted" in refused_delete(admin_login, "ledger_plan", plan.pk)
 
 
 def test_a_robot_changed_in_the_admin_is_audited_and_keeps_its_secret(orgtree, admin_login):
@@ -453,10 +482,7 @@ def test_a_robot_changed_in_the_admin_is_audited_and_keeps_its_secret(orgtree, a
     assert (robot.is_active, robot.secret) == (False, "SECabc")
     (rec,) = audit_of("notify.webhookendpoint", robot.pk, "update")
     assert rec.changes == {"is_active": [True, False]}
-    assert (
-        admin_login.get(reverse("admin:notify_webhookendpoint_delete", args=[robot.pk])).status_code
-        == 403
-    )
+    assert "cannot be deleted" in refused_delete(admin_login, "notify_webhookendpoint", robot.pk)
 
 
 # --- the one way in -------------------------------------------------------------------------

@@ -370,9 +370,9 @@ def appeal_detail(request, pk):
 
 urlpatterns = [
     path("extensions/", extension_list, name="extension_list"),
-    path("extensions/<int:pk>/", extension_detail, name="extension_detail"),
-    path("tasks/<int:task_pk>/extension/new/", extension_new, name="extension_new"),
+    path("extensions/<id:pk>/", extension_detail, name="extension_detail"),
+    path("tasks/<id:task_pk>/extension/new/", extension_new, name="extension_new"),
     path("appeals/", appeal_list, name="appeal_list"),
-    path("appeals/<int:pk>/", appeal_detail, name="appeal_detail"),
-    path("tasks/<int:task_pk>/appeal/new/", appeal_new, name="appeal_new"),
+    path("appeals/<id:pk>/", appeal_detail, name="appeal_detail"),
+    path("tasks/<id:task_pk>/appeal/new/", appeal_new, name="appeal_new"),
 ]

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from luoshi.core.calendar import current_calendar
 from luoshi.core.errors import RuleViolation, StaleVersion
 from luoshi.core.forms import VersionedFormMixin
+from luoshi.core.ids import IdChoiceFilter, IdFilter
 from luoshi.ledger import access as ledger_access
 from luoshi.ledger.forms import BootstrapMixin
 from luoshi.ledger.models import Assignment, Task
@@ -40,12 +41,12 @@ PAGE_SIZE = 50
 
 class OrderFilter(df.FilterSet):
     status = df.ChoiceFilter(choices=Order.Status.choices, label=gettext_lazy("status"))
-    unit = df.ModelChoiceFilter(
+    unit = IdChoiceFilter(
         queryset=Unit.objects.all(),
         method="filter_unit",
         label=gettext_lazy("unit (with subunits)"),
     )
-    task = df.NumberFilter(method="filter_task", label=gettext_lazy("task"))
+    task = IdFilter(method="filter_task", label=gettext_lazy("task"))
     overdue = df.BooleanFilter(method="filter_overdue", label=gettext_lazy("overdue"))
 
     class Meta:
@@ -393,8 +394,8 @@ def task_panel(request, task) -> str:
 urlpatterns = [
     path("orders/", order_list, name="order_list"),
     path("orders/new/", order_new, name="order_new"),
-    path("orders/<int:pk>/", order_detail, name="order_detail"),
-    path("orders/<int:pk>/respond/", order_respond, name="order_respond"),
-    path("orders/<int:pk>/verify/", order_verify, name="order_verify"),
-    path("orders/<int:pk>/print/", order_print, name="order_print"),
+    path("orders/<id:pk>/", order_detail, name="order_detail"),
+    path("orders/<id:pk>/respond/", order_respond, name="order_respond"),
+    path("orders/<id:pk>/verify/", order_verify, name="order_verify"),
+    path("orders/<id:pk>/print/", order_print, name="order_print"),
 ]

@@ -396,9 +396,9 @@ def report_panel(request, slot) -> str:
 
 urlpatterns = [
     path("problems/", problem_list, name="problem_list"),
-    path("problems/<int:pk>/", problem_detail, name="problem_detail"),
-    path("problems/<int:pk>/respond/", problem_respond, name="problem_respond"),
-    path("problems/<int:pk>/resolve/", problem_resolve, name="problem_resolve"),
-    path("problems/<int:pk>/unsolvable/", problem_unsolvable, name="problem_unsolvable"),
-    path("tasks/<int:task_pk>/problems/new/", problem_create, name="problem_create"),
+    path("problems/<id:pk>/", problem_detail, name="problem_detail"),
+    path("problems/<id:pk>/respond/", problem_respond, name="problem_respond"),
+    path("problems/<id:pk>/resolve/", problem_resolve, name="problem_resolve"),
+    path("problems/<id:pk>/unsolvable/", problem_unsolvable, name="problem_unsolvable"),
+    path("tasks/<id:task_pk>/problems/new/", problem_create, name="problem_create"),
 ]
