@@ -450,8 +450,10 @@ def test_every_url_is_in_the_scope_table():
     assert not missing, f"new URL patterns need a scope entry (and a check): {sorted(missing)}"
 
 
-def test_reporter_of_a_sees_nothing_of_b(orgtree, b_world, client):
-    client.force_login(orgtree.reporter_a)
+# Everyone of bureau A, whatever their role there: none of them may read or change B's objects.
+@pytest.mark.parametrize("someone_of_a", ["reporter_a", "unitadmin_a", "leader_a"])
+def test_no_one_of_a_sees_anything_of_b(orgtree, b_world, client, someone_of_a):
+    client.force_login(getattr(orgtree, someone_of_a))
     # A server error is a failure like any other; every one is listed, not only the first.
     client.raise_request_exception = False
     checked = 0
@@ -855,3 +857,64 @@ def test_once_deployed_the_draft_is_everyones_in_scope(orgtree, draft_world, cli
         resp = client.get(f"/tasks/{task}/")
         assert resp.status_code == 200 and "丙草稿任务" in resp.content.decode(), role
         assert "丙草稿任务" in _text(client.get(f"/api/tasks/{task}/")), role
+
+
+# The other half of the matrix: those whose scope covers B's objects reach them. Every page and
+# API route that names one of B's objects answers 200 to a GET (405 where it only takes POST),
+# except these, each for its reason. Both halves walk the route list, so a new route is covered.
+NOT_FOR_READING = {
+    # a draft bulletin: not on the public pages, and without its PDF until published
+    "bulletins:public_detail": "draft",
+    "bulletins:public_docx": "draft",
+    "bulletins:public_pdf": "draft",
+    # the route names two objects (an assessment and a unit); the walk fills both with one id
+    "assessment:unit": "two ids",
+    # an import batch's pages read its stored workbook, which this fixture does not write
+    "ledger:import_errors": "no file",
+    "ledger:import_preview": "no file",
+}
+REFUSED_BY_ROLE = {
+    "supervisor": {
+        "bulletins:pdf",  # a draft has no PDF yet
+        "ledger:export_job",  # an export is its requester's (reporter_b's) alone
+        "ledger:export_download",
+        "supervision:appeal_new",  # only the task's own units appeal a light ...
+        "supervision:extension_new",  # ... or ask for more time
+    },
+    "admin": {"bulletins:pdf", "ledger:export_job", "ledger:export_download"},
+    "reporter_b": {
+        # a reporter reads drafts of neither bulletins nor assessment schemes, and edits no task
+        "assessment:scheme",
+        "bulletins:detail",
+        "bulletins:docx",
+        "bulletins:edit",
+        "bulletins:pdf",
+        "bulletin-detail",
+        "consolidation:edit",
+        "evaluation:answer_new",
+        "evaluation:evaluate",
+        "ledger:milestone_edit",
+        "ledger:task_create",
+        "ledger:task_edit",
+    },
+}
+
+
+@pytest.mark.parametrize("someone_over_b", ["admin", "supervisor", "reporter_b"])
+def test_those_whose_scope_covers_b_reach_it(orgtree, b_world, client, someone_over_b):
+    client.force_login(getattr(orgtree, someone_over_b))
+    client.raise_request_exception = False
+    refused = REFUSED_BY_ROLE[someone_over_b]
+    checked, failures = 0, []
+    for name, route, _ in walk(get_resolver()):
+        if name is None or name.startswith("admin:"):
+            continue
+        kind = SCOPE_TABLE[name]
+        if kind in ("public", "form", "list", "export") or name in NOT_FOR_READING:
+            continue
+        status = client.get(_url_for(route, kind, b_world)).status_code
+        checked += 1
+        expected = (403, 404) if name in refused else (200, 405)
+        if status not in expected:
+            failures.append(f"GET {name} answered {status}, expected one of {expected}")
+    assert checked > 100 and failures == [], "\n".join(failures)
